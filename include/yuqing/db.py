@@ -17,18 +17,25 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from yuqing.models import Base
 from yuqing.paths import var_dir
 
+__all__ = ["Base", "database_url", "get_engine", "session_scope", "upgrade", "check"]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url_from(url: str) -> str:
+    """Plain ``postgresql://`` means psycopg 3 here (psycopg2 is not installed)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 def database_url() -> str:
     url = os.environ.get("YUQING_DATABASE_URL")
     if url:
-        # plain postgresql:// means psycopg 3 here (psycopg2 is not installed)
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return url
+        return database_url_from(url)
     return f"sqlite:///{var_dir() / 'yuqing.db'}"
 
 
