@@ -1,0 +1,39 @@
+# yuqing — the two commands that matter: `make demo` and `make test` (each sets itself up).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench lock clean run
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## Set up, then run the demo: Airflow + store, loopback sources, collect and daily-log DAG runs.
+demo: setup
+	$(BIN)/python include/demo/run_demo.py
+
+## Set up, then lint and run the whole test suite (PostgreSQL too when YUQING_TEST_DATABASE_URL is set).
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+## Re-resolve requirements.txt into requirements.lock in a scratch venv.
+lock:
+	rm -rf /tmp/yuqing-lock-venv && $(PYTHON) -m venv /tmp/yuqing-lock-venv
+	/tmp/yuqing-lock-venv/bin/pip install --quiet --upgrade pip
+	/tmp/yuqing-lock-venv/bin/pip install --quiet -r requirements.txt
+	(echo "# Full resolved set for requirements.txt on CPython 3.11 (regenerate with: make lock). Used as pip constraints."; \
+	 /tmp/yuqing-lock-venv/bin/pip freeze --exclude-editable) > requirements.lock
+
+clean:
+	rm -rf $(VENV) airflow_home var output .pytest_cache .ruff_cache
