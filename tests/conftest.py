@@ -27,6 +27,7 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "YUQING_HOME": str(ROOT),
+        "YUQING_RETRY_DELAY_SECONDS": "1",  # Airflow-level retries of DAG tasks, fast in tests
     }
 )
 os.environ.pop("YUQING_DATABASE_URL", None)  # tests never touch the developer's store
