@@ -56,7 +56,9 @@ def raise_(session: Session, config: Config, **kw: object) -> list[EarlyWarning]
 def test_c2c_event_at_warning_level_raises_once(session: Session, demo_config: Config) -> None:
     event = add_event(session, "较大")
     new = raise_(session, demo_config)
-    assert [(w.dedup_key, w.kind, w.level, w.event_id) for w in new] == [(f"event:{event.id}:较大", "event", "较大", event.id)]
+    assert [(w.dedup_key, w.kind, w.level, w.event_id) for w in new] == [
+        (f"event:{event.id}:较大", "event", "较大", event.id)
+    ]
     warning = new[0]
     assert warning.title == "较大舆情预警：清风寺门票纠纷"
     assert warning.duty_person == "liu_yang" and warning.status == "open"
@@ -71,7 +73,11 @@ def test_every_new_warning_is_audited(session: Session, demo_config: Config) -> 
     add_event(session, "重大")
     (warning,) = raise_(session, demo_config)
     entry = session.scalars(select(AuditLog).where(AuditLog.action == "warning.raise")).one()
-    assert (entry.object_type, entry.object_id, entry.actor) == ("warning", str(warning.id), "system:early_warning")
+    assert (entry.object_type, entry.object_id, entry.actor) == (
+        "warning",
+        str(warning.id),
+        "system:early_warning",
+    )
     assert entry.detail["dedup_key"] == warning.dedup_key and entry.detail["roster_gap"] is False
 
 
@@ -133,7 +139,9 @@ def test_c1_source_health_problem_warns_once_per_episode(session: Session, demo_
     assert len(raise_(session, demo_config, health_problems=[later, silent])) == 2
 
 
-def test_health_problem_of_a_source_not_in_the_store_still_warns(session: Session, demo_config: Config) -> None:
+def test_health_problem_of_a_source_not_in_the_store_still_warns(
+    session: Session, demo_config: Config
+) -> None:
     problem = Problem("gone", "已删除信源", "silent", MONDAY_10, "无新信息")
     (warning,) = raise_(session, demo_config, health_problems=[problem])
     assert warning.source_id is None and "已删除信源" in warning.title
@@ -141,7 +149,9 @@ def test_health_problem_of_a_source_not_in_the_store_still_warns(session: Sessio
 
 def test_c4_roster_gap_sends_the_warning_to_the_principal(session: Session, demo_config: Config) -> None:
     raw = demo_config.model_dump(mode="json")
-    raw["roster"] = {"shifts": [{"person": "liu_yang", "start": "08:00", "end": "18:00", "weekdays": [1, 2, 3, 4, 5]}]}
+    raw["roster"] = {
+        "shifts": [{"person": "liu_yang", "start": "08:00", "end": "18:00", "weekdays": [1, 2, 3, 4, 5]}]
+    }
     config = parse_config(raw)
     add_event(session, "较大")
     saturday = datetime(2026, 11, 28, 3, 0, tzinfo=SHANGHAI)
@@ -175,7 +185,9 @@ def test_person_webhook_overrides_the_default(session: Session, demo_config: Con
     config = parse_config(raw)
     add_event(session, "较大")
     raise_(session, config)
-    recipients = {d.channel: d.recipient for d in early_warning.plan_deliveries(session, config, now=MONDAY_10)}
+    recipients = {
+        d.channel: d.recipient for d in early_warning.plan_deliveries(session, config, now=MONDAY_10)
+    }
     assert recipients["webhook"] == "robot_liu_yang"
 
 

@@ -24,8 +24,20 @@ def bj(text: str) -> datetime:
 
 # 2026-11-23 is a Monday, 2026-11-28 a Saturday.
 FULL_WEEK = [
-    {"person": "liu_yang", "backup": "huang_xin", "start": "08:00", "end": "16:00", "weekdays": [1, 2, 3, 4, 5]},
-    {"person": "huang_xin", "backup": "he_jing", "start": "16:00", "end": "08:00", "weekdays": [1, 2, 3, 4, 5]},
+    {
+        "person": "liu_yang",
+        "backup": "huang_xin",
+        "start": "08:00",
+        "end": "16:00",
+        "weekdays": [1, 2, 3, 4, 5],
+    },
+    {
+        "person": "huang_xin",
+        "backup": "he_jing",
+        "start": "16:00",
+        "end": "08:00",
+        "weekdays": [1, 2, 3, 4, 5],
+    },
     {"person": "he_jing", "backup": "liu_yang", "start": "08:00", "end": "08:00", "weekdays": [6, 7]},
 ]
 
@@ -66,7 +78,9 @@ def test_overlapping_shifts_resolve_to_the_later_start(demo_config: Config) -> N
 
 
 def test_uncovered_time_raises_roster_gap_with_beijing_time(demo_config: Config) -> None:
-    config = _config(demo_config, [{"person": "liu_yang", "start": "08:00", "end": "18:00", "weekdays": [1, 2, 3, 4, 5]}])
+    config = _config(
+        demo_config, [{"person": "liu_yang", "start": "08:00", "end": "18:00", "weekdays": [1, 2, 3, 4, 5]}]
+    )
     with pytest.raises(roster.RosterGap, match=r"2026-11-28 10:00 Beijing time .*roster.shifts") as exc:
         roster.on_duty(config, bj("2026-11-28 10:00"))  # Saturday
     assert exc.value.at == bj("2026-11-28 10:00")
@@ -99,7 +113,10 @@ def test_gaps_describe_uncovered_ranges_in_chinese(demo_config: Config) -> None:
 
 
 def test_gap_over_sunday_midnight_is_one_range(demo_config: Config) -> None:
-    config = _config(demo_config, [{"person": "liu_yang", "start": "08:00", "end": "20:00", "weekdays": [1, 2, 3, 4, 5, 6]}])
+    config = _config(
+        demo_config,
+        [{"person": "liu_yang", "start": "08:00", "end": "20:00", "weekdays": [1, 2, 3, 4, 5, 6]}],
+    )
     gaps = roster.gaps(config)
     assert "周六 20:00 至 周一 08:00 无人值班" in gaps
 

@@ -76,7 +76,10 @@ def _duty(config: Config, now: datetime) -> tuple[str | None, str]:
             f"值班表此时无人值班，本预警直接发送主要负责同志{principal.name}"
             f"{'（' + principal.title + '）' if principal.title else ''}。"
         )
-    return duty.person.id, f"值班人员：{duty.person.name}{'（' + duty.person.title + '）' if duty.person.title else ''}。"
+    return (
+        duty.person.id,
+        f"值班人员：{duty.person.name}{'（' + duty.person.title + '）' if duty.person.title else ''}。",
+    )
 
 
 def _event_warnings(session: Session, config: Config) -> list[tuple[Event, str | None]]:
@@ -149,7 +152,9 @@ def raise_warnings(
                 dedup_key=health_dedup_key(problem),
                 kind="source_health",
                 level=HEALTH_WARNING_LEVEL,
-                title=_clip(f"信源异常预警：{problem.source_name}{HEALTH_KIND_NAMES.get(problem.kind, problem.kind)}"),
+                title=_clip(
+                    f"信源异常预警：{problem.source_name}{HEALTH_KIND_NAMES.get(problem.kind, problem.kind)}"
+                ),
                 summary=_health_summary(problem, duty_sentence),
                 source_id=problem.source_id if problem.source_id in known_sources else None,
             )
@@ -158,7 +163,9 @@ def raise_warnings(
         return []
     existing = set(
         session.scalars(
-            select(EarlyWarning.dedup_key).where(EarlyWarning.dedup_key.in_([w.dedup_key for w in candidates]))
+            select(EarlyWarning.dedup_key).where(
+                EarlyWarning.dedup_key.in_([w.dedup_key for w in candidates])
+            )
         ).all()
     )
     new: list[EarlyWarning] = []
@@ -189,7 +196,9 @@ def raise_warnings(
                 "roster_gap": warning.duty_person is None,
             },
         )
-        log.info("raised warning %s (%s) for %s", warning.id, warning.dedup_key, warning.duty_person or "principal")
+        log.info(
+            "raised warning %s (%s) for %s", warning.id, warning.dedup_key, warning.duty_person or "principal"
+        )
     return new
 
 

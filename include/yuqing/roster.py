@@ -76,7 +76,9 @@ def _instances(config: Config, day: date) -> list[tuple[Shift, datetime, datetim
 
 def _on_duty(config: Config, shift: Shift, start: datetime, end: datetime) -> OnDuty:
     backup = config.person(shift.backup) if shift.backup else None
-    return OnDuty(person=config.person(shift.person), backup=backup, shift=shift, starts_at=start, ends_at=end)
+    return OnDuty(
+        person=config.person(shift.person), backup=backup, shift=shift, starts_at=start, ends_at=end
+    )
 
 
 def on_duty(config: Config, at: datetime) -> OnDuty:

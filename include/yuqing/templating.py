@@ -48,6 +48,15 @@ FACTOR_NAMES: dict[str, str] = {
     "item_count": "信息条数",
     "sources": "来源",
     "channels": "渠道",
+    "comments": "评论数",
+    "reposts": "转发数",
+    "likes": "点赞数",
+    "views": "阅读数",
+    "engagement": "互动量",
+    "official": "官方媒体",
+    "central": "中央媒体",
+    "mainstream": "主流媒体",
+    "level": "等级",
 }
 
 
