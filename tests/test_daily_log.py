@@ -92,8 +92,8 @@ def test_empty_day_says_nothing_was_collected(session: Session, demo_config: Con
     assert "2026年11月23日（周一）" in text and "生成时间：2026-11-24 08:00" in text
     assert "当日未采集到信息" in text and "当日无活跃舆情事件" in text
     assert "尚未配置任何信源" in text and "无未处置预警" in text
-    assert "刘洋（舆情监测员） 08:00–16:00" in text  # who was on duty that day
-    assert "备岗 黄欣" in text
+    assert "08:00 – 16:00 刘洋（舆情监测员） 黄欣" in text  # who was on duty that day
+    assert "前日 20:00 – 08:00 何静（舆情监测员） 黄欣" in text and "16:00 – 24:00 黄欣" in text
 
 
 def test_one_item_is_counted_and_shown_without_the_empty_notice(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,12 +209,24 @@ def _open_warnings(session: Session, config: Config, end: datetime) -> list[dict
 
 
 def _duty(config: Config, day: date) -> list[dict[str, str]]:
+    """The shifts on duty that day, with times relative to it (前日 20:00 – 08:00, 16:00 – 24:00)."""
+
+    def label(moment: datetime) -> str:
+        if moment.date() < day:
+            return f"前日 {moment:%H:%M}"
+        if moment.date() > day:
+            return (
+                "24:00"
+                if moment.time() == time.min and moment.date() == day + timedelta(days=1)
+                else f"次日 {moment:%H:%M}"
+            )
+        return f"{moment:%H:%M}"
+
     return [
         {
             "name": d.person.name,
             "title": d.person.title,
-            "hours": f"{d.starts_at:%H:%M}–{d.ends_at:%H:%M}"
-            + ("（次日）" if d.ends_at.date() > d.starts_at.date() else ""),
+            "hours": f"{label(d.starts_at)} – {label(d.ends_at)}",
             "backup": d.backup.name if d.backup else "",
         }
         for d in roster.duty_of_day(config, day)

@@ -29,6 +29,8 @@ LEVEL_COLOURS: dict[str, str] = {
     "较大": "#f9a825",  # III 黄
     "一般": "#1565c0",  # IV 蓝
 }
+LEVEL_INK: dict[str, str] = {"较大": "#222"}
+"""Text colour on a level badge: dark on yellow, white elsewhere, so the badge stays legible."""
 LEVEL_COLOUR_NAMES: dict[str, str] = {"特别重大": "红色", "重大": "橙色", "较大": "黄色", "一般": "蓝色"}
 
 SENTIMENT_NAMES: dict[str, str] = {"negative": "负面", "neutral": "中性", "positive": "正面"}
@@ -67,6 +69,10 @@ def beijing(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 def level_colour(level: str | None) -> str:
     return LEVEL_COLOURS.get(level or "", "#616161")
+
+
+def level_ink(level: str | None) -> str:
+    return LEVEL_INK.get(level or "", "#fff")
 
 
 def channel_name(channel: str | None) -> str:
@@ -138,6 +144,9 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+VALUE_NAMES: dict[str, str] = {"local": "本地", "provincial": "省级", "national": "全国"}
+
+
 def _factor_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
@@ -145,7 +154,9 @@ def _factor_value(value: Any) -> str:
         return "、".join(_factor_value(v) for v in value) or "—"
     if isinstance(value, dict):
         return "；".join(f"{FACTOR_NAMES.get(str(k), str(k))}：{_factor_value(v)}" for k, v in value.items())
-    return "—" if value is None else str(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "—" if value is None else VALUE_NAMES.get(str(value), str(value))
 
 
 def explanation_factors(explanation: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -185,6 +196,7 @@ def _environment(directory: str) -> Environment:
     env.filters.update(
         beijing=beijing,
         level_colour=level_colour,
+        level_ink=level_ink,
         channel_name=channel_name,
         sentiment_name=sentiment_name,
         health_name=health_name,
