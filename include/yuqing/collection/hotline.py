@@ -2,11 +2,11 @@
 
 Each file is read once. Then, after its rows are safely stored, it is moved:
 
-- to ``<folder>/processed/`` when at least one row was usable. Rows that were not are listed with
+- to ``processed/`` beside the drop folder (``var/hotline/inbox`` → ``var/hotline/processed``) when at least one row was usable. Rows that were not are listed with
   their row numbers (as a spreadsheet shows them: the header is row 1) in
   ``processed/<file>.rejected-rows.txt`` and in the run's problems — good rows are never held
   back by bad ones;
-- to ``<folder>/rejected/`` with ``<file>.reason.txt`` when nothing in it was usable (unknown file
+- to ``rejected/`` beside it, with ``<file>.reason.txt`` when nothing in it was usable (unknown file
   type, unreadable, required columns missing, every row bad).
 
 Columns: 受理编号 (the external id), 来电时间 and 诉求内容 are required; 诉求类型, 来电人, 联系电话
@@ -208,13 +208,13 @@ def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
             where = "rejected" if before.get("status") == "rejected" else "processed"
             note = f"{path.name}: identical to {before['name']}, already {where} at {before['at']}"
             result.problems.append(f"{note}; moved to {where}/")
-            result.after_commit.append(_mover(path, inbox / where, ".reason.txt", note))
+            result.after_commit.append(_mover(path, inbox.parent / where, ".reason.txt", note))
             continue
         try:
             outcome = read_file(path, data, now=ctx.now)
         except FileRejected as exc:
             result.problems.append(f"{path.name}: rejected — {exc}")
-            result.after_commit.append(_mover(path, inbox / "rejected", ".reason.txt", f"{path.name}: {exc}"))
+            result.after_commit.append(_mover(path, inbox.parent / "rejected", ".reason.txt", f"{path.name}: {exc}"))
             seen[digest] = {"name": path.name, "at": ctx.now.isoformat(), "rows": 0, "status": "rejected"}
             continue
         result.items.extend(outcome.items)
@@ -223,7 +223,7 @@ def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
         note = None
         if outcome.bad_rows:
             note = f"{path.name}: {len(outcome.bad_rows)} row(s) not stored\n" + "\n".join(outcome.bad_rows)
-        result.after_commit.append(_mover(path, inbox / "processed", ".rejected-rows.txt", note))
+        result.after_commit.append(_mover(path, inbox.parent / "processed", ".rejected-rows.txt", note))
         seen[digest] = {"name": path.name, "at": ctx.now.isoformat(), "rows": len(outcome.items), "status": "processed"}
     if len(seen) > KEEP_FILES:
         seen = dict(sorted(seen.items(), key=lambda kv: kv[1]["at"])[-KEEP_FILES:])

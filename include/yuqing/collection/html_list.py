@@ -99,13 +99,19 @@ def parse_list(html: str, *, url: str, selectors: HtmlSelectors, ctx: FetchConte
 
 
 def extract_article(html: str, url: str) -> str:
-    """Main text of an article page; trafilatura first, then the page's visible text as a fallback."""
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True, favor_recall=True)
-    if text and text.strip():
-        return plain_text(text)
+    """Main text of an article page: trafilatura, after dropping what is boilerplate by markup.
+
+    Site chrome (``header``/``nav``/``footer``/``aside``) is removed first, because on a short
+    post trafilatura's recall mode would otherwise take the navigation for content.
+    """
     tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, nav, header, footer, noscript"):
+    for node in tree.css("script, style, noscript, header, nav, footer, aside, form"):
         node.decompose()
+    cleaned = tree.html or html
+    for recall in (False, True):  # precise first; recall for short pages precision drops entirely
+        text = trafilatura.extract(cleaned, url=url, include_comments=False, include_tables=True, favor_recall=recall)
+        if text and text.strip():
+            return plain_text(text)
     main = tree.css_first("article") or tree.css_first("main") or tree.body
     return plain_text(main.html) if main is not None and main.html else ""
 

@@ -10,6 +10,7 @@ feedparser (which misreads Chinese dates and takes zone-less ones as UTC).
 from __future__ import annotations
 
 from typing import Any
+from xml.sax import SAXException
 
 import feedparser
 
@@ -38,7 +39,9 @@ def _engagement(entry: Any) -> dict[str, int]:
         return {}
 
 
-def parse_feed(body: bytes, *, url: str, ctx: FetchContext, header_charset: str | None = None) -> FetchResult:
+def parse_feed(
+    body: bytes, *, url: str, ctx: FetchContext, header_charset: str | None = None, content_type: str = ""
+) -> FetchResult:
     """Parse a feed body into items; raises FetchError when the body is not a usable feed."""
     if not body.strip():
         raise FetchError("empty response body, not a feed")
@@ -46,12 +49,13 @@ def parse_feed(body: bytes, *, url: str, ctx: FetchContext, header_charset: str 
         decode_bytes(body, header_charset, what="feed")
     except DecodeError as exc:
         raise FetchError(str(exc)) from None
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(body, response_headers=headers)
     if not parsed.get("version"):
         why = parsed.get("bozo_exception")
         raise FetchError(f"not an RSS/Atom feed{f' ({why})' if why else ''}")
     result = FetchResult()
-    if parsed.get("bozo") and parsed.entries:
+    if parsed.get("bozo") and parsed.entries and isinstance(parsed.get("bozo_exception"), SAXException):
         result.problems.append(f"feed is not well-formed ({parsed.get('bozo_exception')}); entries read leniently")
     for n, entry in enumerate(parsed.entries, start=1):
         title = plain_text(entry.get("title")) or None
@@ -100,6 +104,6 @@ def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
     )
     if resp.not_modified:
         return FetchResult(not_modified=True, etag=ctx.etag, last_modified=ctx.last_modified)
-    result = parse_feed(resp.body, url=resp.url, ctx=ctx, header_charset=resp.encoding)
+    result = parse_feed(resp.body, url=resp.url, ctx=ctx, header_charset=resp.encoding, content_type=resp.content_type)
     result.etag, result.last_modified = resp.etag, resp.last_modified
     return result
