@@ -136,10 +136,16 @@ def test_subject_has_no_line_breaks_from_scraped_titles(session: Session, demo_c
 
 
 def test_webhook_payload_is_robot_markdown_json_within_size(session: Session, demo_config: Config) -> None:
-    warning = _event_warning(session, demo_config, title="很长的标题" * 400)
+    warning = _event_warning(session, demo_config, title="很长的标题" * 190)
+    event = session.get(Event, warning.event_id)
+    assert event is not None
+    event.explanation = {f"因素{i}": "很长的说明" * 100 for i in range(20)}
     payload = notifications.render_warning(warning, demo_config, session=session).webhook_payload
     assert payload["msgtype"] == "markdown" and set(payload["markdown"]) == {"title", "content"}
-    assert len(payload["markdown"]["content"].encode("utf-8")) <= notifications.WEBHOOK_MAX_BYTES
+    content = payload["markdown"]["content"]
+    assert len(content.encode("utf-8")) <= notifications.WEBHOOK_MAX_BYTES
+    assert content.startswith("**【较大】舆情事件预警**") and "（内容过长，已截断，详见系统）" in content
+    assert content.endswith("[打开舆情系统处理](http://localhost:8080)")  # the link survives the cut
     json.dumps(payload)
 
 

@@ -135,14 +135,23 @@ def _neutralised(value: Any, clean: Callable[[Any], str], key: str = "") -> Any:
 
 
 def _fit(content: str, max_bytes: int = WEBHOOK_MAX_BYTES) -> str:
-    """Drop whole lines from the end until the robot accepts the message, and say so."""
+    """Drop detail lines until the robot accepts the message, keeping the head and the link at the end."""
     if len(content.encode("utf-8")) <= max_bytes:
         return content
-    note = "\n（内容过长，已截断，详见系统）"
+    note = "（内容过长，已截断，详见系统）"
     lines = content.splitlines()
-    while lines and len(("\n".join(lines) + note).encode("utf-8")) > max_bytes:
-        lines.pop()
-    return "\n".join(lines) + note
+    head_end = lines.index("") if "" in lines else 1
+    tail_start = len(lines) - lines[::-1].index("") if "" in lines else len(lines)
+    head, middle, tail = lines[:head_end], lines[head_end:tail_start], lines[tail_start:]
+
+    def joined() -> str:
+        return "\n".join([*head, *middle, note, *tail])
+
+    while middle and len(joined().encode("utf-8")) > max_bytes:
+        middle.pop()
+    while len(joined().encode("utf-8")) > max_bytes and len(head) > 1:
+        head.pop()
+    return joined()
 
 
 def render_warning(warning: EarlyWarning, config: Config, *, session: Session) -> WarningMessage:
