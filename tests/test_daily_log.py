@@ -217,7 +217,7 @@ def test_events_counted_by_level_and_top_events_ordered_with_explanation_and_ite
     ]
     top = context["events"][0]
     assert top["sentiment"][0][:2] == ("负面", 2) and top["sentiment"][1][:2] == ("中性", 1)
-    assert ("内容敏感度", "0.9") in top["factors"] and ("媒体介入程度", "江城晚报") in top["factors"]
+    assert ("舆情内容", "0.9") in top["factors"] and ("媒体介入程度", "江城晚报") in top["factors"]
     assert mid_low.id != mid_high.id
     html = _render(session, demo_config, tmp_path)
     assert '<a href="https://weibo.example/1">清风寺收门票</a>' in html

@@ -15,6 +15,57 @@ from yuqing.models import EarlyWarning, Event, Item, Source
 from yuqing.paths import templates_dir
 
 NOW = datetime(2026, 11, 23, 10, 12, tzinfo=SHANGHAI)
+# the shape yuqing.analysis.grading stores
+EXPLANATION = {
+    "factors": [
+        {
+            "name": "content",
+            "label": "舆情内容",
+            "value": 0.6,
+            "weight": 40,
+            "contribution": 24.0,
+            "detail": {
+                "categories": ["宗教活动场所"],
+                "max_category_weight": 0.6,
+                "agency_mentioned": True,
+                "rumour_cue": False,
+            },
+        },
+        {
+            "name": "reaction",
+            "label": "公众反应",
+            "value": 0.45,
+            "weight": 35,
+            "contribution": 15.75,
+            "detail": {
+                "item_count": 3,
+                "items_last_hour": 3,
+                "engagement_total": 56.0,
+                "negative_share": 0.5,
+            },
+        },
+        {
+            "name": "media",
+            "label": "媒体介入程度",
+            "value": 0.7,
+            "weight": 15,
+            "contribution": 10.5,
+            "detail": {"outlets": {"江城晚报": "mainstream"}},
+        },
+        {
+            "name": "reach",
+            "label": "传播范围",
+            "value": 0.15,
+            "weight": 10,
+            "contribution": 1.5,
+            "detail": {"source_reach": 0.0, "channels": ["weibo", "forum"], "central_media": False},
+        },
+    ],
+    "score": 51.75,
+    "level": "较大",
+    "response_value": "需回应",
+    "response_reason": "等级较大（预警等级及以上），直接涉及本机关",
+}
 HOSTILE = "<script>alert(1)</script>{{ 7*7 }}[点我](javascript:alert(2))"
 
 
@@ -30,12 +81,7 @@ def _event_with_items(
         score=52.34,
         item_count=3,
         response_value="需回应",
-        explanation={
-            "content": 0.8,
-            "reaction": {"comments": 120, "velocity": 3.5},
-            "media": ["江城晚报"],
-            "score": 52.3,
-        },
+        explanation=EXPLANATION,
         first_seen_at=NOW - timedelta(hours=1),
         last_seen_at=NOW,
         updated_at=NOW,
@@ -82,7 +128,11 @@ def test_c2c_event_warning_in_chinese_with_items_factors_duty_and_dashboard(
     for body in (msg.html, msg.text, msg.webhook_payload["markdown"]["content"]):
         assert "较大" in body and "清风寺门票纠纷" in body
         assert "刘洋（舆情监测员）" in body
-        assert "内容敏感度" in body and "公众反应" in body and "媒体介入程度" in body and "江城晚报" in body
+        assert "舆情内容" in body and "0.60 × 权重 40 = 24 分" in body and "涉及类别：宗教活动场所" in body
+        assert "公众反应" in body and "负面占比：50%" in body
+        assert "媒体介入程度" in body and "江城晚报（主流媒体）" in body
+        assert "传播范围" in body and "渠道：微博、论坛" in body
+        assert "回应价值" in body and "直接涉及本机关" in body
         assert "清风寺收门票引争议" in body
         assert "2026-11-23 10:12" in body
         assert "http://localhost:8080" in body

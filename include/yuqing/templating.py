@@ -37,7 +37,7 @@ SENTIMENT_NAMES: dict[str, str] = {"negative": "负面", "neutral": "中性", "p
 HEALTH_NAMES: dict[str, str] = {"ok": "正常", "failing": "失败", "silent": "沉默", "unknown": "未知"}
 
 FACTOR_NAMES: dict[str, str] = {
-    "content": "内容敏感度",
+    "content": "舆情内容",
     "reaction": "公众反应",
     "media": "媒体介入程度",
     "reach": "传播范围",
@@ -48,18 +48,32 @@ FACTOR_NAMES: dict[str, str] = {
     "matched_terms": "命中词",
     "negative_share": "负面占比",
     "item_count": "信息条数",
+    "items_last_hour": "近一小时条数",
+    "hourly_baseline": "此前每小时条数",
+    "engagement_total": "互动量",
+    "engagement": "互动量",
+    "agency_mentioned": "直接涉及本机关",
+    "rumour_cue": "含谣言线索",
+    "outlets": "介入媒体",
+    "central_media": "中央媒体介入",
     "sources": "来源",
     "channels": "渠道",
     "comments": "评论数",
     "reposts": "转发数",
     "likes": "点赞数",
     "views": "阅读数",
-    "engagement": "互动量",
     "official": "官方媒体",
     "central": "中央媒体",
     "mainstream": "主流媒体",
+    "other_news": "其他新闻媒体",
     "level": "等级",
+    "response_value": "回应价值",
+    "response_reason": "回应理由",
 }
+HIDDEN_DETAIL = frozenset(
+    {"parts", "max_category_weight", "source_reach", "thresholds", "graded_at", "label", "name"}
+)
+"""Explanation keys that are internal to the scoring and would only puzzle a reader."""
 
 
 def beijing(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -147,35 +161,71 @@ def percent(value: float | None) -> str:
 VALUE_NAMES: dict[str, str] = {"local": "本地", "provincial": "省级", "national": "全国"}
 
 
-def _factor_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, list | tuple):
-        return "、".join(_factor_value(v) for v in value) or "—"
-    if isinstance(value, dict):
-        return "；".join(f"{FACTOR_NAMES.get(str(k), str(k))}：{_factor_value(v)}" for k, v in value.items())
+def _factor_value(value: Any, key: str = "") -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float):
+        if key.endswith("share"):
+            return percent(value)
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple):
+        names = [channel_name(v) if key == "channels" else _factor_value(v) for v in value]
+        return "、".join(names) or "无"
+    if isinstance(value, dict):
+        if key == "outlets":  # {outlet name: media kind}
+            return "、".join(f"{n}（{FACTOR_NAMES.get(str(k), str(k))}）" for n, k in value.items()) or "无"
+        return "；".join(
+            f"{FACTOR_NAMES.get(str(k), str(k))}：{_factor_value(v, str(k))}"
+            for k, v in value.items()
+            if k not in HIDDEN_DETAIL
+        )
     return "—" if value is None else VALUE_NAMES.get(str(value), str(value))
+
+
+def _graded_factor(factor: dict[str, Any]) -> tuple[str, str]:
+    """One factor as the analysis stores it: name/label, value 0..1, weight, contribution, detail."""
+    label = factor.get("label") or FACTOR_NAMES.get(str(factor.get("name")), str(factor.get("name", "")))
+    parts = []
+    if isinstance(factor.get("value"), int | float):
+        parts.append(f"{factor['value']:.2f}")
+        if isinstance(factor.get("weight"), int | float) and isinstance(
+            factor.get("contribution"), int | float
+        ):
+            parts[-1] += f" × 权重 {factor['weight']:g} = {factor['contribution']:g} 分"
+    detail = factor.get("detail")
+    if isinstance(detail, dict) and (text := _factor_value(detail)):
+        parts.append(text)
+    return str(label), "；".join(parts) or "—"
 
 
 def explanation_factors(explanation: dict[str, Any] | None) -> list[tuple[str, str]]:
     """The grading explanation (C2a 研判标准) as (factor in Chinese, value) rows for people.
 
-    The analysis stores a dict of factor → value (a number, a list, or a dict with its parts);
-    this stays readable whatever shape a factor has, and unknown factors keep their own name.
-    A top-level ``factors`` mapping is flattened, so both ``{"content": …}`` and
-    ``{"factors": {"content": …}, "score": …}`` read the same.
+    The analysis stores ``{"factors": [{"name", "label", "value", "weight", "contribution",
+    "detail"}, …], "score", "level", "response_value", "response_reason", …}``; each factor
+    becomes one row with its contribution and its evidence (categories, volume, outlets, channels).
+    Other shapes — a mapping of factor → value — stay readable too, and unknown keys keep their name.
     """
     if not explanation:
         return []
-    flat: dict[str, Any] = {}
+    rows: list[tuple[str, str]] = []
+    factors = explanation.get("factors")
+    if isinstance(factors, list):
+        rows += [_graded_factor(f) for f in factors if isinstance(f, dict)]
+    elif isinstance(factors, dict):
+        rows += [(FACTOR_NAMES.get(str(k), str(k)), _factor_value(v, str(k))) for k, v in factors.items()]
     for key, value in explanation.items():
-        if key == "factors" and isinstance(value, dict):
-            flat.update(value)
+        if key == "factors" or key in HIDDEN_DETAIL or key in ("level", "heat", "response_value"):
+            continue
+        if key == "score" and isinstance(value, int | float):
+            level = explanation.get("level")
+            rows.append(("综合评分", f"{value:g}" + (f"（{level}）" if level else "")))
+        elif key == "response_reason":
+            verdict = explanation.get("response_value")
+            rows.append(("回应价值", f"{verdict}：{value}" if verdict else str(value)))
         else:
-            flat[key] = value
-    return [(FACTOR_NAMES.get(str(k), str(k)), _factor_value(v)) for k, v in flat.items()]
+            rows.append((FACTOR_NAMES.get(str(key), str(key)), _factor_value(value, str(key))))
+    return rows
 
 
 @lru_cache(maxsize=4)
