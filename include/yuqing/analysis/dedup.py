@@ -8,7 +8,8 @@ first 24 characters (truncated reposts keep the beginning), then confirmed: the 
 
 Why the fact check: two notices from one template (关于清风寺…的公示 / 关于慈云寺…的公示) look
 alike to MinHash. They are different news when their facts differ, so a candidate is rejected
-when the shorter text has a number or a configured place/agency name the longer one lacks.
+when the shorter text has a number or a configured place/agency name the longer one lacks, or
+when an edited (not merely truncated or quoted) text has facts the other lacks.
 
 Hashing is stable (``zlib.crc32`` of UTF-8 bytes, never Python's salted ``hash``), so signatures
 agree between processes and runs.
@@ -119,6 +120,9 @@ class DuplicateFinder:
         short, long_ = (a, b) if len(a.core) <= len(b.core) else (b, a)
         if not short.facts <= long_.facts:
             return 0.0
+        embedded = short.core in long_.core or long_.core.startswith(short.core[: len(short.core) * 9 // 10])
+        if not embedded and short.facts != long_.facts:
+            return 0.0  # edited text with a new number or name: an update, not a copy
         containment = len(short.shingles & long_.shingles) / max(1, len(short.shingles))
         if containment < MIN_CONTAINMENT:
             return 0.0

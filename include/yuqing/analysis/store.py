@@ -22,7 +22,7 @@ from yuqing.analysis.grading import Grade, MemberFacts, grade_event
 from yuqing.analysis.text import first_sentence, normalise
 from yuqing.clock import utcnow
 from yuqing.config import Config
-from yuqing.models import Event, EventLevelChange, Item
+from yuqing.models import Event, EventLevelChange, Item, Source
 
 ACTOR = "system:analysis"
 
@@ -160,11 +160,13 @@ class _StoreRun:
         rows = self.session.execute(
             select(
                 Item.published_at, Item.collected_at, Item.channel, Item.source_id, Item.author,
-                Item.engagement, Item.sentiment, Item.categories, Item.matched_terms,
-            ).where(Item.event_id == event_id)
+                Item.engagement, Item.sentiment, Item.categories, Item.matched_terms, Source.name,
+            )
+            .join(Source, Source.id == Item.source_id)
+            .where(Item.event_id == event_id)
         )
         facts, times = [], []
-        for published, collected, channel, source_id, author, engagement, sentiment, categories, terms in rows:
+        for published, collected, channel, source_id, author, engagement, sentiment, categories, terms, name in rows:
             source = sources.get(source_id)
             at = published or collected
             times.append(at)
@@ -172,7 +174,7 @@ class _StoreRun:
                 MemberFacts(
                     at=at,
                     channel=channel,
-                    source=source.name if source else source_id,
+                    source=source.name if source else name,
                     author=author,
                     reach=source.reach if source else "local",
                     engagement=engagement or {},
