@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import jinja2
 import pytest
 from sqlalchemy.orm import Session
 
@@ -168,7 +169,7 @@ def test_hostile_titles_are_escaped_in_html_and_neutralised_in_markdown(
     warning = _event_warning(session, demo_config, title=HOSTILE, item_title=HOSTILE)
     msg = notifications.render_warning(warning, demo_config, session=session)
     assert "<script>" not in msg.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in msg.html
-    assert "{{ 7*7 }}" in msg.html and "49" not in msg.html  # data is never evaluated as a template
+    assert "&#123;{ 7*7 }}" in msg.html and "49" not in msg.html  # data is never evaluated as a template
     assert 'href="javascript' not in msg.html  # the scraped link syntax stays inert text
     md = msg.webhook_payload["markdown"]
     for text in (md["title"], md["content"]):
@@ -176,6 +177,21 @@ def test_hostile_titles_are_escaped_in_html_and_neutralised_in_markdown(
     assert "＜script＞alert（1）＜/script＞" in md["content"]
     assert "［点我］（javascript:alert（2））" in md["content"]  # shown, but no longer a link
     assert "\n" not in msg.subject and "\r" not in msg.subject
+
+
+def test_outputs_survive_a_later_jinja_pass(session: Session, demo_config: Config) -> None:
+    """Airflow notifiers Jinja-render their fields when used as callbacks: scraped text must stay text."""
+    warning = _event_warning(session, demo_config, title="{{ 7*7 }}{% if true %}条件{% endif %}{# 注释 #}")
+    msg = notifications.render_warning(warning, demo_config, session=session)
+    outputs = [msg.subject, msg.html, msg.text, json.dumps(msg.webhook_payload, ensure_ascii=False)]
+    for out in outputs:
+        again = (
+            jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+            .from_string(out)
+            .render()
+        )
+        assert again == out and "49" not in again
+    assert msg.subject.endswith("｛{ 7*7 }}｛% if true %}条件｛% endif %}｛# 注释 #}")
 
 
 def test_subject_has_no_line_breaks_from_scraped_titles(session: Session, demo_config: Config) -> None:

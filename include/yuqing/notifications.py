@@ -10,6 +10,7 @@ look-alikes). Links are kept only if they are http(s).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +135,19 @@ def _neutralised(value: Any, clean: Callable[[Any], str], key: str = "") -> Any:
     return value
 
 
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+
+
+def defuse_template_syntax(rendered: str, *, html: bool) -> str:
+    """Break ``{{``, ``{%`` and ``{#`` in finished output, so no later Jinja pass can evaluate scraped text.
+
+    Airflow's notifiers Jinja-render their fields when called as callbacks; a title such as
+    ``{{ conf }}`` must reach the reader as text. In HTML the brace becomes an entity (it looks
+    the same); in plain text it becomes a full-width brace.
+    """
+    return _TEMPLATE_OPENER.sub("&#123;" if html else "｛", rendered)
+
+
 def _fit(content: str, max_bytes: int = WEBHOOK_MAX_BYTES) -> str:
     """Drop detail lines until the robot accepts the message, keeping the head and the link at the end."""
     if len(content.encode("utf-8")) <= max_bytes:
@@ -157,14 +171,21 @@ def _fit(content: str, max_bytes: int = WEBHOOK_MAX_BYTES) -> str:
 def render_warning(warning: EarlyWarning, config: Config, *, session: Session) -> WarningMessage:
     """Render one warning for mail (subject, HTML, text) and for the robot webhook (markdown JSON)."""
     view = _view(warning, config, session)
-    subject = f"【{config.organisation.short_name}】{plain(warning.title, 120)}"
-    html = render(
-        "notifications/warning.html.j2",
-        **_neutralised(view, plain),
-        level_hex=level_colour(warning.level),
-        subject=subject,
+    subject = defuse_template_syntax(
+        f"【{config.organisation.short_name}】{plain(warning.title, 120)}", html=False
     )
-    text = render("notifications/warning.txt", **_neutralised(view, plain))
+    html = defuse_template_syntax(
+        render(
+            "notifications/warning.html.j2",
+            **_neutralised(view, plain),
+            level_hex=level_colour(warning.level),
+            subject=subject,
+        ),
+        html=True,
+    )
+    text = defuse_template_syntax(
+        render("notifications/warning.txt", **_neutralised(view, plain)), html=False
+    )
     md_view = _neutralised(view, lambda s: neutralise_markdown(s, 200))
     content = _fit(render("notifications/warning.md", **md_view).strip())
     payload = {
