@@ -233,3 +233,12 @@ def test_acknowledged_warning_gets_no_new_deliveries(session: Session, demo_conf
 def test_record_delivery_of_unknown_id_fails_clearly(session: Session) -> None:
     with pytest.raises(LookupError, match="no warning delivery with id 999"):
         early_warning.record_delivery(session, 999, ok=True, now=MONDAY_10)
+
+
+def test_accepts_the_collection_packages_health_problems(session: Session, demo_config: Config) -> None:
+    from yuqing.collection.health import HealthProblem
+
+    add_source(session)
+    problem = HealthProblem("forum", "江城论坛", "silent", MONDAY_10 - timedelta(hours=6), "已 6 小时无新信息")
+    (warning,) = raise_(session, demo_config, health_problems=[problem])
+    assert warning.title == "信源异常预警：江城论坛长时间无新信息"

@@ -41,13 +41,18 @@ HEALTH_KIND_NAMES = {"failing": "连续采集失败", "silent": "长时间无新
 
 
 class HealthProblem(Protocol):
-    """What ``yuqing.collection.health.check_source_health`` reports (duck-typed here)."""
+    """What ``yuqing.collection.health.check_source_health`` reports (duck-typed, read-only here)."""
 
-    source_id: str
-    source_name: str
-    kind: str  # "failing" | "silent"
-    since: datetime
-    detail: str
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def source_name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...  # "failing" | "silent"
+    @property
+    def since(self) -> datetime: ...
+    @property
+    def detail(self) -> str: ...
 
 
 def _clip(text: str, limit: int = 1000) -> str:
