@@ -305,3 +305,19 @@ def test_default_output_is_under_output_daily(
     monkeypatch.setenv("YUQING_OUTPUT_DIR", str(tmp_path / "output"))
     path = daily_log.render_daily_log(session, demo_config, DAY, now=GENERATED)
     assert path == tmp_path / "output" / "daily" / "舆情日志-2026-11-23.html" and path.is_file()
+
+
+def test_many_events_show_the_top_ten_and_say_how_many_items_are_not_listed(
+    session: Session, demo_config: Config, tmp_path: Path
+) -> None:
+    _sources(session)
+    events = [_event(session, "较大" if i % 2 else "一般", float(i), f"事件{i:02d}") for i in range(15)]
+    for _ in range(25):
+        _item(session, "weibo", "weibo", event_id=events[-1].id)
+    session.flush()
+    context = daily_log.build_context(session, demo_config, DAY, now=GENERATED)
+    assert len(context["events"]) == daily_log.TOP_EVENTS
+    assert [e["title"] for e in context["events"][:2]] == ["事件13", "事件11"]  # 较大 first, by score
+    assert context["level_counts"] == [("特别重大", 0), ("重大", 0), ("较大", 7), ("一般", 8)]
+    text = _text(_render(session, demo_config, tmp_path))
+    assert "当日共采集信息 25 条" in text and "另有 15 条信息未列出" in text
