@@ -109,6 +109,6 @@ def test_collect_then_daily_log(world: DemoWorld, session: Session) -> None:
     assert page.exists()
     html = page.read_text(encoding="utf-8")
     assert "舆情日志" in html and top.title in html
-    first_item = session.scalars(select(Item).where(Item.event_id == top.id, Item.url.is_not(None))).first()
-    assert first_item is not None and f'href="{first_item.url}"' in html
+    urls = session.scalars(select(Item.url).where(Item.event_id == top.id, Item.url.is_not(None))).all()
+    assert sum(f'href="{u}"' in html for u in urls) >= min(3, len(urls)), "the top event's items are not linked"
     assert "故障信源（测试）" in html
