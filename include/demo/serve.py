@@ -152,7 +152,7 @@ def start_server(root: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> t
     Stop it with ``server.shutdown(); server.server_close()``.
     """
     server = DemoServer((host, port), Path(root))
-    threading.Thread(target=server.serve_forever, name="demo-http", daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-http", daemon=True).start()
     bound_host, bound_port = server.server_address[:2]
     return server, f"http://{bound_host}:{bound_port}"
 

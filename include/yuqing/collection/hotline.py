@@ -147,7 +147,7 @@ def _item(record: dict[str, Any], *, now: datetime) -> RawItem:
         raise ValueError(f"来电时间 {exc} (受理编号 {case_id})") from None
     extra: dict[str, Any] = {"受理编号": case_id}
     for column, value in record.items():
-        if column in REQUIRED or value in (None, ""):
+        if column in REQUIRED or column == "来电人" or value in (None, ""):  # 来电人 is the author
             continue
         if column == "联系电话":
             extra[column] = mask_phone(str(value))

@@ -49,7 +49,9 @@ def parse_feed(
         decode_bytes(body, header_charset, what="feed")
     except DecodeError as exc:
         raise FetchError(str(exc)) from None
-    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    # No content-location: feedparser would resolve a guid like "a1" against it, and the
+    # external id would change with the feed's address. Links are resolved by safe_url below.
+    headers = {"content-type": content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers)
     if not parsed.get("version"):
         why = parsed.get("bozo_exception")

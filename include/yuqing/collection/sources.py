@@ -7,11 +7,12 @@ removed from the config must keep its history — so it is disabled, never delet
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from yuqing.config import Config
 from yuqing.config import Source as SourceConfig
-from yuqing.models import Source
+from yuqing.models import Source, utcnow
 
 __all__ = ["sync_sources", "sync_source"]
 
@@ -25,12 +26,29 @@ def _apply(row: Source, cfg: SourceConfig) -> None:
     row.cadence_minutes = cfg.cadence_minutes
 
 
+def _ensure_row(session: Session, cfg: SourceConfig) -> Source:
+    """Create the row if missing with ``ON CONFLICT DO NOTHING``: parallel runs may both try."""
+    row = session.get(Source, cfg.id)
+    if row is not None:
+        return row
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Source)
+        .values(
+            id=cfg.id, name=cfg.name, type=cfg.type, channel=cfg.channel, enabled=cfg.enabled,
+            cadence_minutes=cfg.cadence_minutes, health="unknown", consecutive_failures=0, created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    row = session.get(Source, cfg.id)
+    assert row is not None
+    return row
+
+
 def sync_source(session: Session, cfg: SourceConfig) -> Source:
     """The row for one configured source, created or updated (the caller commits)."""
-    row = session.get(Source, cfg.id)
-    if row is None:
-        row = Source(id=cfg.id, health="unknown", consecutive_failures=0)
-        session.add(row)
+    row = _ensure_row(session, cfg)
     _apply(row, cfg)
     session.flush()
     return row
@@ -41,10 +59,7 @@ def sync_sources(session: Session, config: Config) -> None:
     configured = {s.id: s for s in config.sources}
     rows = {r.id: r for r in session.scalars(select(Source))}
     for sid, cfg in configured.items():
-        row = rows.get(sid)
-        if row is None:
-            row = Source(id=sid, health="unknown", consecutive_failures=0)
-            session.add(row)
+        row = rows.get(sid) or _ensure_row(session, cfg)
         _apply(row, cfg)
     for sid, row in rows.items():
         if sid not in configured:
