@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,17 @@ def _known(db_url: str | None, source_id: str) -> Callable[[Iterable[str]], set[
     return known
 
 
+def _lock_source(session: Session, source_id: str) -> None:
+    """Serialise concurrent runs of one source on PostgreSQL by locking its row first.
+
+    Inserting items takes a key-share lock on the source row (foreign key); locking it for the
+    health update only afterwards lets two overlapping runs deadlock. Taking the row lock first
+    makes the second run wait, then find every item already stored. SQLite serialises writers anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Source.id).where(Source.id == source_id).with_for_update())
+
+
 def _record(
     session: Session,
     cfg: SourceConfig,
@@ -97,7 +109,8 @@ def _record(
         dag_run_id=audit.run_context()["run_id"],
     )
     session.add(run)
-    source = session.get(Source, cfg.id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    _lock_source(session, cfg.id)
+    source = session.get(Source, cfg.id)
     assert source is not None
     source.last_attempt_at = now
     if error:
@@ -175,6 +188,7 @@ def collect_source(
         summary.status = "not_modified"
     try:
         with session_scope(db_url) as session:
+            _lock_source(session, cfg.id)
             source = sync_source(session, cfg)
             summary.items_found, summary.items_new = store_items(session, source, result.items)
             cursor = session.get(CollectionCursor, cfg.id)
