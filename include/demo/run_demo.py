@@ -109,7 +109,7 @@ def main() -> None:
         webhook.stop()
 
     summary = subprocess.run([yuqing, "warnings", "list", "--all"], env=env, capture_output=True, text=True, cwd=ROOT)
-    print("\n预警 (warnings):\n" + (summary.stdout.strip() or "(none)"))
+    print("\n预警 (warnings):\n" + (summary.stdout.rstrip() or "(none)"))
     print(f"\nmail delivered to the loopback SMTP server: {len(mail.messages)} (saved in {out / 'demo-mailbox'})")
     print(f"robot messages delivered to the webhook: {len(webhook.received)} (saved in {out / 'demo-webhook'})")
     print(f"log of the DAG runs: {log}")

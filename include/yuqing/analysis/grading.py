@@ -7,8 +7,10 @@ reaches (default 一般 0, 较大 40, 重大 65, 特别重大 85). Everything th
 kept in the explanation, so the monitor on duty can see *why* an event is 较大 (P3 时、度、效).
 
 Factor values:
-- content (舆情内容) = min(1, 0.7 × highest category weight + 0.2 if the office is named
-  + 0.1 if a rumour cue appears);
+- content (舆情内容) = min(1, (0.7 × highest category weight + 0.2 if the office is named)
+  × (0.3 + 0.7 × concern) + 0.1 if a rumour cue appears), where concern is the share of negative
+  items (1 with a rumour cue): a praising report about 民族团结 is not a sensitive matter, a
+  complaint about the same topic is;
 - reaction (公众反应) = 0.35 volume + 0.20 velocity + 0.25 engagement + 0.20 negative share, with
   volume = log(1+items)/log(101), velocity = (items in the last hour − hourly mean of the 24 h
   before) / 10, engagement = log(1+comments+reposts+likes+views/100)/log(10001), each capped to 0..1;
@@ -16,6 +18,9 @@ Factor values:
   official account 0.5, any other news/print outlet 0.4) + 0.1 per further outlet, capped at 1;
 - reach (传播范围) = the widest source reach (national 1.0, provincial 0.6, local 0), at least
   1.0 when central media are involved and 0.15/0.3 when the event spans 2/3+ channels.
+
+Gate: 特别重大 (I) needs national attention — central media involved or a national source; an
+event without it is held at 重大 whatever its score, and the explanation says so.
 """
 
 from __future__ import annotations
@@ -83,8 +88,16 @@ def content_factor(members: Sequence[MemberFacts], config: Config) -> tuple[floa
     top = cats[found[0]].weight if found else 0.0
     agency = any(m.agency for m in members)
     rumour = any(m.rumour for m in members)
-    value = _clip(0.7 * top + (0.2 if agency else 0) + (0.1 if rumour else 0))
-    return value, {"categories": found, "max_category_weight": top, "agency_mentioned": agency, "rumour_cue": rumour}
+    negative_share = sum(1 for m in members if m.sentiment == "negative") / len(members) if members else 0.0
+    concern = 1.0 if rumour else negative_share
+    value = _clip((0.7 * top + (0.2 if agency else 0)) * (0.3 + 0.7 * concern) + (0.1 if rumour else 0))
+    return value, {
+        "categories": found,
+        "max_category_weight": top,
+        "agency_mentioned": agency,
+        "rumour_cue": rumour,
+        "concern": round(concern, 3),
+    }
 
 
 def reaction_factor(members: Sequence[MemberFacts], now: datetime) -> tuple[float, dict[str, Any]]:
@@ -199,12 +212,18 @@ def grade_event(members: Sequence[MemberFacts], config: Config, now: datetime) -
     ]
     score = round(min(100.0, sum(f["contribution"] for f in factors)), 2)
     level = level_for(score, config)
+    gate = None
+    national = reach_detail["central_media"] or reach_detail["source_reach"] >= REACH_VALUES["national"]
+    if level == "特别重大" and not national:
+        level = "重大"
+        gate = "无中央媒体介入、无全国性传播，等级最高定为重大"
     value, reason = response_value(level, content_detail, reaction_detail, config)
     heat = round(reaction * 100, 1)
     explanation = {
         "factors": factors,
         "score": score,
         "level": level,
+        "gate": gate,
         "thresholds": dict(config.grading.thresholds),
         "heat": heat,
         "response_value": value,
