@@ -3,7 +3,6 @@ at it, the hotline inbox staged, and real SMTP and webhook receivers wired as Ai
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ if str(DEMO) not in sys.path:
     sys.path.insert(0, str(DEMO))
 
 from demo_sinks import MailSink, WebhookSink  # noqa: E402
+from hotline_stage import stage_hotline  # noqa: E402
 from serve import start_server  # noqa: E402
 
 DEMO_BASE = "http://127.0.0.1:8765"
@@ -60,9 +60,7 @@ def start_world(tmp_path: Path, monkeypatch: Any, extra_sources: list[dict[str, 
                 tweak: Any = None) -> DemoWorld:
     server, base_url = start_server(DEMO / "site", port=0)
     config_path, inbox = write_config(tmp_path, base_url, extra_sources, tweak)
-    for f in sorted((DEMO / "hotline").glob("*")):
-        if f.is_file():
-            shutil.copy(f, inbox / f.name)
+    stage_hotline(inbox)
     mail = MailSink().start()
     webhook = WebhookSink().start()
     output = tmp_path / "output"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ DEMO_PORT = int(os.environ.get("YUQING_DEMO_PORT", "8765"))
 sys.path.insert(0, str(DEMO))
 
 from demo_sinks import MailSink, WebhookSink  # noqa: E402
+from hotline_stage import stage_hotline  # noqa: E402
 from serve import start_server  # noqa: E402
 
 
@@ -61,13 +61,11 @@ def run(cmd: list[str], env: dict[str, str], log: Path, what: str) -> None:
 
 
 def stage_hotline_files() -> None:
-    """Drop the bundled hotline exports into the hotline inbox, as the 12345 centre would."""
-    inbox = ROOT / "var" / "hotline" / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    processed = ROOT / "var" / "hotline" / "processed"
-    for f in sorted((DEMO / "hotline").glob("*")):
-        if f.is_file() and not (processed / f.name).exists():
-            shutil.copy(f, inbox / f.name)
+    """Drop the bundled hotline exports into the inbox, as the 12345 centre would, dated today.
+
+    Each demo run drops them again; their 受理编号 are already stored, so nothing is duplicated.
+    """
+    stage_hotline(ROOT / "var" / "hotline" / "inbox")
 
 
 def main() -> None:

@@ -3,13 +3,12 @@
 The audit log is made append-only below the ORM too: triggers refuse UPDATE and DELETE.
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-25 20:24:10.202773
 """
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None
