@@ -57,3 +57,12 @@ def test_audit_log_is_append_only_in_database(session: Session) -> None:
         session.execute(text("DELETE FROM audit_log"))
     session.rollback()
     assert session.query(AuditLog).one().action == "warning.ack"
+
+
+def test_default_engine_follows_the_environment(tmp_path, monkeypatch) -> None:
+    """The store URL is read on each call: a process that switches stores never writes to the old one."""
+    monkeypatch.setenv("YUQING_DATABASE_URL", f"sqlite:///{tmp_path}/a.db")
+    first = db.get_engine()
+    monkeypatch.setenv("YUQING_DATABASE_URL", f"sqlite:///{tmp_path}/b.db")
+    assert str(db.get_engine().url).endswith("b.db")
+    assert db.get_engine() is not first
