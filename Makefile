@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean run
+.PHONY: setup demo test lint bench lock clean
 
 setup: $(STAMP)
 
@@ -37,3 +37,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) airflow_home var output .pytest_cache .ruff_cache
+
+## Set up, then print the speed and memory figures (parse time, analysis, store, daily log).
+bench: setup
+	$(BIN)/python bench/run_bench.py

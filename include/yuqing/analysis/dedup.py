@@ -68,6 +68,7 @@ class DuplicateFinder:
         from datasketch import MinHashLSH  # imported here: numpy/scipy are not needed elsewhere
 
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._permutations: Any = None
         self._exact: dict[str, Any] = {}
         self._prefix: dict[str, list[Any]] = {}
         self._by_key: dict[Any, Fingerprint] = {}
@@ -107,7 +108,9 @@ class DuplicateFinder:
         if fp.minhash is None:
             from datasketch import MinHash
 
-            mh = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)
+            if self._permutations is None:  # the same fixed seed for all; drawing them costs more than hashing
+                self._permutations = MinHash(num_perm=NUM_PERM, hashfunc=_hash32).permutations
+            mh = MinHash(num_perm=NUM_PERM, hashfunc=_hash32, permutations=self._permutations, scheme="affine32")
             mh.update_batch([s.encode("utf-8") for s in fp.shingles])
             fp.minhash = mh
         return fp.minhash
@@ -115,8 +118,6 @@ class DuplicateFinder:
     @staticmethod
     def _confirm(a: Fingerprint, b: Fingerprint) -> float:
         """Similarity in 0..1 if ``a`` and ``b`` say the same thing, else 0."""
-        from rapidfuzz import fuzz
-
         short, long_ = (a, b) if len(a.core) <= len(b.core) else (b, a)
         if not short.facts <= long_.facts:
             return 0.0
@@ -126,6 +127,8 @@ class DuplicateFinder:
         containment = len(short.shingles & long_.shingles) / max(1, len(short.shingles))
         if containment < MIN_CONTAINMENT:
             return 0.0
+        from rapidfuzz import fuzz  # only reached by the few candidates that pass the cheap checks
+
         ratio = fuzz.partial_ratio(short.core, long_.core)
         if ratio < MIN_PARTIAL_RATIO:
             return 0.0

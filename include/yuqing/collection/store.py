@@ -73,15 +73,10 @@ def store_items(session: Session, source: Source, items: Iterable[RawItem]) -> t
         rows.setdefault(row["external_id"], row)  # the same id twice in one batch: first wins
     new = 0
     values = list(rows.values())
+    # one cached statement, executed with many parameter sets ("insertmanyvalues" batches them)
+    stmt = _insert(session).on_conflict_do_nothing(index_elements=["source_id", "external_id"]).returning(Item.id)
     for start in range(0, len(values), BATCH):
-        batch = values[start : start + BATCH]
-        stmt = (
-            _insert(session)
-            .values(batch)
-            .on_conflict_do_nothing(index_elements=["source_id", "external_id"])
-            .returning(Item.id)
-        )
-        new += len(session.execute(stmt).all())
+        new += len(session.execute(stmt, values[start : start + BATCH]).all())
     return found, new
 
 
