@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from yuqing.models import Base
+from yuqing.all_models import Base
 from yuqing.paths import var_dir
 
 __all__ = ["Base", "database_url", "get_engine", "session_scope", "upgrade", "check"]
@@ -85,7 +85,7 @@ def alembic_config(url: str | None = None) -> Any:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)

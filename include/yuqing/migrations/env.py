@@ -3,7 +3,7 @@
 from alembic import context
 
 from yuqing.db import get_engine
-from yuqing.models import Base
+from yuqing.all_models import Base
 
 config = context.config
 

@@ -1,0 +1,11 @@
+"""Every module that defines tables, imported together so Alembic sees the whole schema.
+
+A new area of the store (cases, reports, …) keeps its models in its own module and adds one
+import line here; its migration is a branch off ``0001`` (or depends on the revision it refers to),
+and ``yuqing db upgrade`` applies every head.
+"""
+
+from yuqing import models  # noqa: F401  (core: sources, items, events, warnings, audit log)
+from yuqing.models import Base
+
+__all__ = ["Base"]
