@@ -141,13 +141,7 @@ def _follow_articles(source: SourceConfig, result: FetchResult, ctx: FetchContex
 
 def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
     assert source.url and source.selectors
-    resp = http.get(
-        source.url,
-        timeout=source.timeout_seconds,
-        retries=source.retries,
-        etag=ctx.etag,
-        last_modified=ctx.last_modified,
-    )
+    resp = http.get_source(source, ctx)
     if resp.not_modified:
         return FetchResult(not_modified=True, etag=ctx.etag, last_modified=ctx.last_modified)
     try:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import requests
 
-from yuqing.collection.base import FetchError
+from yuqing.collection.base import FetchContext, FetchError
+from yuqing.config import Source as SourceConfig
 
-__all__ = ["Response", "get", "backoff_base", "USER_AGENT", "MAX_BYTES"]
+__all__ = ["Response", "get", "get_source", "backoff_base", "USER_AGENT", "MAX_BYTES"]
 
 USER_AGENT = "yuqing-collector/0.1 (+government public-opinion monitoring)"
 MAX_BYTES = 20 * 1024 * 1024
@@ -112,3 +113,15 @@ def get(
         if session is None:
             http.close()
     raise FetchError(f"{reason} after {attempts} attempt{'s' if attempts > 1 else ''}")
+
+
+def get_source(source: SourceConfig, ctx: FetchContext) -> Response:
+    """GET a source's URL with its timeout, retries and the cursor's validators (ETag, Last-Modified)."""
+    assert source.url, f"source {source.id} has no url"
+    return get(
+        source.url,
+        timeout=source.timeout_seconds,
+        retries=source.retries,
+        etag=ctx.etag,
+        last_modified=ctx.last_modified,
+    )

@@ -103,13 +103,7 @@ def parse_records(data: Any, *, url: str, mapping: JsonMapping, ctx: FetchContex
 
 def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
     assert source.url and source.mapping
-    resp = http.get(
-        source.url,
-        timeout=source.timeout_seconds,
-        retries=source.retries,
-        etag=ctx.etag,
-        last_modified=ctx.last_modified,
-    )
+    resp = http.get_source(source, ctx)
     if resp.not_modified:
         return FetchResult(not_modified=True, etag=ctx.etag, last_modified=ctx.last_modified)
     if not resp.body.strip():

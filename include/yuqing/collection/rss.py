@@ -97,13 +97,7 @@ def parse_feed(
 
 def fetch(source: SourceConfig, ctx: FetchContext) -> FetchResult:
     assert source.url
-    resp = http.get(
-        source.url,
-        timeout=source.timeout_seconds,
-        retries=source.retries,
-        etag=ctx.etag,
-        last_modified=ctx.last_modified,
-    )
+    resp = http.get_source(source, ctx)
     if resp.not_modified:
         return FetchResult(not_modified=True, etag=ctx.etag, last_modified=ctx.last_modified)
     result = parse_feed(resp.body, url=resp.url, ctx=ctx, header_charset=resp.encoding, content_type=resp.content_type)
