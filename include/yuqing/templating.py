@@ -54,6 +54,8 @@ FACTOR_NAMES: dict[str, str] = {
     "engagement": "互动量",
     "agency_mentioned": "直接涉及本机关",
     "rumour_cue": "含谣言线索",
+    "concern": "关切度（负面或谣言）",
+    "gate": "定级限制",
     "outlets": "介入媒体",
     "central_media": "中央媒体介入",
     "sources": "来源",
@@ -217,7 +219,7 @@ def explanation_factors(explanation: dict[str, Any] | None) -> list[tuple[str, s
     elif isinstance(factors, dict):
         rows += [(FACTOR_NAMES.get(str(k), str(k)), _factor_value(v, str(k))) for k, v in factors.items()]
     for key, value in explanation.items():
-        if key == "factors" or key in HIDDEN_DETAIL or key in ("level", "heat", "response_value"):
+        if key == "factors" or key in HIDDEN_DETAIL or key in ("level", "heat", "response_value") or value is None:
             continue
         if key == "score" and isinstance(value, int | float):
             level = explanation.get("level")
