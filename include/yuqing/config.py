@@ -8,7 +8,7 @@ SMTP and webhook addresses are Airflow Connections referenced by id.
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -230,6 +230,89 @@ class Recipients(_Model):
     upper: list[Recipient] = Field(default=[], description="上级")
 
 
+class RoutingRule(_Model):
+    """谁主管谁负责: a case whose category, keyword or place matches goes to ``unit`` (first match wins)."""
+
+    name: str
+    unit: str
+    categories: list[str] = []
+    keywords: list[str] = []
+    places: list[str] = []
+    co_units: list[str] = Field(default=[], description="协办 units added when this rule matches")
+
+
+class Agency(_Model):
+    """Another administrative agency; a response naming it needs its confirmation (C5 会签, 准确一致)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    name: str
+    aliases: list[str] = Field(default=[], description="other names that count as naming this agency")
+    contact: str = Field(description="Airflow user id of the agency's liaison, who answers the 会签 step")
+    contact_name: str = ""
+    email: str | None = None
+
+
+class CalendarYear(_Model):
+    """The State Council's holiday notice for one year, typed in: 放假 dates and 调休 working weekend days."""
+
+    holidays: list[date] = []
+    workdays: list[date] = Field(default=[], description="weekend days that are working days (调休上班)")
+
+
+class DeadlineRules(_Model):
+    """Deadlines (国办发〔2016〕61号 / 80号; 12345 rules): clock hours for events, working days for hotline items."""
+
+    major_release_hours: float = Field(default=5, gt=0, description="重大/特别重大: first authoritative release")
+    major_press_hours: float = Field(default=24, gt=0, description="重大/特别重大: press conference")
+    reply_hours: float = Field(default=48, gt=0, description="other events: reply")
+    working_days: dict[str, int] = {"咨询": 7, "投诉": 15, "求助": 7, "建议": 15}
+    default_item_type: str = Field(default="投诉", description="type of a hotline/网络问政 item with no 诉求类型")
+    remind_before_hours: float = Field(default=4, ge=0, description="remind the 直接责任人 this long before a deadline")
+    escalate_principal_after_hours: float = Field(
+        default=24, ge=0, description="overdue this long: escalate from the 分管领导 to the 主要负责同志"
+    )
+    assessment_timeout_hours: float = Field(default=4, gt=0, description="C2d approval: then not approved, escalated")
+    countersign_timeout_hours: float = Field(default=24, gt=0)
+    approval_timeout_hours: float = Field(default=4, gt=0, description="leader approval of a response text")
+    draft_timeout_hours: float = Field(default=4, gt=0, description="drafter's edit step; then the draft stands")
+
+
+class ResponseChannels(_Model):
+    """Publication channels (C5 联动, G2 微博优先), each an Airflow Connection."""
+
+    order: list[Literal["weibo", "wechat", "website"]] = ["weibo", "wechat", "website"]
+    weibo_conn_id: str = "yuqing_weibo"
+    wechat_conn_id: str = "yuqing_wechat"
+    website_conn_id: str = "yuqing_website"
+    attempts: int = Field(default=3, ge=1, le=10, description="tries per channel within one task attempt")
+
+    @field_validator("order")
+    @classmethod
+    def _weibo_first(cls, v: list[str]) -> list[str]:
+        if not v or v[0] != "weibo" or len(set(v)) != len(v):
+            raise ValueError("政务微博优先 (G2): the order must start with weibo and name each channel once")
+        return v
+
+
+class Cases(_Model):
+    """Case handling and public response (C2d, C4, C5)."""
+
+    open_for_levels: list[Level] = Field(default=["较大", "重大", "特别重大"], description="events opened as cases")
+    open_for_response_value: list[str] = Field(default=["需回应"], description="…or with this 回应价值")
+    item_channels: list[Channel] = Field(default=["hotline", "wenzheng"], description="every item becomes a case")
+    assessment_levels: list[Level] = Field(default=["重大", "特别重大"], description="C2d: assessed and approved")
+    default_unit: str = "office"
+    routing: list[RoutingRule] = []
+    agencies: list[Agency] = []
+    approver_by_level: dict[Level, Literal["unit_leader", "principal"]] = {
+        "一般": "unit_leader", "较大": "unit_leader", "重大": "unit_leader", "特别重大": "principal",
+    }
+    deadlines: DeadlineRules = DeadlineRules()
+    calendar: dict[int, CalendarYear] = Field(default={}, description="overrides/additions to the holiday calendar")
+    channels: ResponseChannels = ResponseChannels()
+    publish_dir: str = Field(default="output/publish", description="the website channel's default folder")
+
+
 class Config(_Model):
     organisation: Organisation
     people: list[Person]
@@ -240,6 +323,7 @@ class Config(_Model):
     health: Health = Health()
     notifications: Notifications = Notifications()
     recipients: Recipients = Recipients()
+    cases: Cases = Cases()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
@@ -267,6 +351,18 @@ class Config(_Model):
                 ref = getattr(s, field)
                 if ref is not None and ref not in people:
                     problems.append(f"roster.shifts[{i}].{field}: unknown person '{ref}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _case_references_resolve(self) -> Config:
+        units = {u.id for u in self.organisation.units}
+        problems = [f"cases.default_unit: unknown unit '{self.cases.default_unit}'"] if self.cases.default_unit not in units else []
+        for i, rule in enumerate(self.cases.routing):
+            for ref in [rule.unit, *rule.co_units]:
+                if ref not in units:
+                    problems.append(f"cases.routing[{i}] ({rule.name}): unknown unit '{ref}'")
         if problems:
             raise ValueError("; ".join(problems))
         return self
