@@ -13,8 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 HEAVY_AT_PARSE = ["pandas", "trafilatura", "feedparser", "datasketch", "rjieba", "openpyxl",
-                  "yuqing.analysis", "yuqing.collection", "yuqing.db", "sqlalchemy.orm"]
-EXPECTED_SCHEDULES = {"yuqing_collect": "*/15 * * * *", "yuqing_daily_log": "0 8 * * *"}
+                  "yuqing.analysis", "yuqing.collection", "yuqing.db", "sqlalchemy.orm",
+                  "weasyprint", "matplotlib", "docxtpl"]
+EXPECTED_SCHEDULES = {"yuqing_collect": "*/15 * * * *", "yuqing_daily_log": "0 8 * * *",
+                      "yuqing_weekly_report": "0 9 * * 1"}
 
 
 def _bag(path: Path):
