@@ -16,7 +16,8 @@ HEAVY_AT_PARSE = ["pandas", "trafilatura", "feedparser", "datasketch", "rjieba",
                   "yuqing.analysis", "yuqing.collection", "yuqing.db", "sqlalchemy.orm",
                   "weasyprint", "matplotlib", "docxtpl"]
 EXPECTED_SCHEDULES = {"yuqing_collect": "*/15 * * * *", "yuqing_daily_log": "0 8 * * *",
-                      "yuqing_weekly_report": "0 9 * * 1"}
+                      "yuqing_weekly_report": "0 9 * * 1",
+                      "yuqing_case_handling": "5 * * * *"}
 
 
 def _bag(path: Path):
