@@ -293,6 +293,12 @@ def daily_log(ctx: click.Context, day: datetime | None) -> None:
     click.echo(str(path))
 
 
+from yuqing.cases.cli import audit_group, case_group  # noqa: E402  (issue 5: cases and audit export)
+
+cli.add_command(case_group)
+cli.add_command(audit_group)
+
+
 def main() -> None:
     cli(obj={})
 
