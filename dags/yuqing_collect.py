@@ -16,6 +16,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronTriggerTimetable, TriggerRule, dag, task
 
+from yuqing_airflow.assets import EVENT_ESCALATED
+
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("YUQING_RETRY_DELAY_SECONDS", "120")))
 
 
@@ -87,8 +89,23 @@ def yuqing_collect() -> None:
 
         return send_pending_warnings(context)
 
+    @task(outlets=[EVENT_ESCALATED])
+    def announce_escalations(summary: dict, outlet_events=None) -> list:
+        """Emit the 专报 asset for events that reached 较大+ or were upgraded; skip when there are none."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from yuqing.reports.special import needs_special_report
+
+        escalated = [list(c) for c in summary.get("level_changes", []) if needs_special_report(c[2])]
+        if not escalated:
+            raise AirflowSkipException("no event reached 较大 or was upgraded")
+        outlet_events[EVENT_ESCALATED].extra = {"events": escalated}
+        return escalated
+
     collected = collect.expand(source_id=list_sources())
-    collected >> analyse() >> raise_warnings() >> notify_on_duty()
+    analysed = analyse()
+    collected >> analysed >> raise_warnings() >> notify_on_duty()
+    announce_escalations(analysed)
 
 
 collect_dag = yuqing_collect()
