@@ -200,7 +200,9 @@ def transition(session: Session, config: Config, case: Case, to_state: str, *, a
             case.lead_unit, case.first_responsible, case.direct_responsible = unit, u.leader, u.head
             case.co_units = [c for c in case.co_units if c != unit]
     if to_state == "办结":
-        missing = [u for u in [case.lead_unit, *case.co_units] if u not in {f.unit for f in case.feedback}]
+        session.flush()
+        given = set(session.scalars(select(CaseFeedback.unit).where(CaseFeedback.case_id == case.id)))
+        missing = [u for u in [case.lead_unit, *case.co_units] if u not in given]
         if missing:
             raise CaseError(f"case {case.number} cannot be 办结: no feedback yet from {', '.join(missing)}")
         case.closed_at = now

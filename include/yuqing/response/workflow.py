@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yuqing.audit import record
@@ -26,7 +27,9 @@ def drafters(config: Config, case: Case) -> list[str]:
 
 
 def _escalate(session: Session, config: Config, case: Case, kind: str, why: str, now: datetime) -> None:
-    exists = any(e.deadline == kind for e in case.escalations)
+    session.flush()
+    exists = session.scalar(select(CaseEscalation.id).where(CaseEscalation.case_id == case.id,
+                                                           CaseEscalation.deadline == kind))
     if not exists:
         session.add(CaseEscalation(case_id=case.id, deadline=kind, step=2, person=config.organisation.principal,
                                    due_at=now, raised_at=now))
