@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from yuqing.db import get_engine
 from yuqing.all_models import Base
+from yuqing.db import get_engine
 
 config = context.config
 
