@@ -298,6 +298,11 @@ from yuqing.cases.cli import audit_group, case_group  # noqa: E402  (issue 5: ca
 cli.add_command(case_group)
 cli.add_command(audit_group)
 
+from yuqing.reports.cli import report_cli, risk_cli  # noqa: E402  (issue 6: reports and risk assessment)
+
+for _group in (report_cli, risk_cli):
+    cli.add_command(_group)
+
 
 def main() -> None:
     cli(obj={})
