@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from yuqing.analysis.dedup import DuplicateFinder, fingerprint
@@ -65,8 +70,26 @@ def test_duplicate_points_to_the_first_original_not_a_chain() -> None:
 
 
 def test_fingerprints_are_stable_across_processes() -> None:
-    """MinHash uses crc32, never Python's salted hash(): signatures are reproducible."""
-    finder = DuplicateFinder()
-    fp = fingerprint(1, normalise(ORIGINAL))
-    finder.add(fp)
-    assert list(fp.minhash.hashvalues[:3]) == list(finder._minhash(fingerprint(2, normalise(ORIGINAL))).hashvalues[:3])
+    """MinHash uses fixed seeds and code-point hashing, never Python's salted hash(): another process agrees."""
+    here = fingerprint(1, normalise(ORIGINAL)).signature.tolist()
+    code = (
+        "from yuqing.analysis.dedup import fingerprint; from yuqing.analysis.text import normalise; "
+        f"print(fingerprint(1, normalise({ORIGINAL!r})).signature.tolist())"
+    )
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == str(here)
+
+
+def test_window_drops_old_originals_and_capacity_bounds_the_index() -> None:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    finder = DuplicateFinder(window=timedelta(hours=72), capacity=3)
+    finder.add(fingerprint(1, normalise(ORIGINAL), ENTITIES, t0))
+    copy = fingerprint("c", normalise("转发微博//@甲:" + ORIGINAL), ENTITIES, t0 + timedelta(hours=1))
+    assert finder.check(copy) == 1
+    finder.add(fingerprint(2, normalise(NOTICE), ENTITIES, t0 + timedelta(hours=73)))
+    assert 1 not in finder and finder.check(copy) is None  # older than the window: news again
+    for i in range(3, 9):
+        finder.add(fingerprint(i, normalise(f"第{i}条不同的帖子，内容各不相同，编号{i}。" * 2), ENTITIES, t0 + timedelta(hours=74)))
+    assert len(finder) == 3
+    assert all(len(bucket) <= 3 for band in finder._bands for bucket in band.values())

@@ -8,7 +8,9 @@ run a million, so they are built once per configuration object and reused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
+from typing import Any
 
 from yuqing.analysis.dedup import Fingerprint, fingerprint
 from yuqing.analysis.events import TermWeights, item_terms
@@ -27,6 +29,8 @@ class Components:
     weights: TermWeights
     entity_terms: tuple[str, ...]
     """Places and agency names: facts that tell two template notices apart."""
+    entities: Any
+    """An Aho-Corasick automaton over ``entity_terms`` (one pass per text)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class ItemAnalysis:
     relevance_reason: str
     hits: LexiconHits
     sentiment: Sentiment
-    terms: list[str]
+    terms: dict[str, float]
     fingerprint: Fingerprint
 
     @property
@@ -67,6 +71,8 @@ def components(config: Config) -> Components:
 
 
 def _build(config: Config) -> Components:
+    import ahocorasick_rs
+
     lex = config.lexicons
     sentiment = SentimentScorer(lex.negative, lex.positive)
     category_terms = [normalise(t) for c in lex.categories.values() for t in c.terms]
@@ -77,16 +83,20 @@ def _build(config: Config) -> Components:
     )
     places = [normalise(p) for p in lex.places]
     agency = [normalise(a) for a in lex.agency_terms]
+    entity_terms = tuple(sorted({t for t in places + agency if t}, key=len, reverse=True))
     return Components(
         matcher=LexiconMatcher(lex),
         segmenter=Segmenter(user_words),
         sentiment=sentiment,
         weights=TermWeights(places, category_terms, agency),
-        entity_terms=tuple(sorted(set(places + agency), key=len, reverse=True)),
+        entity_terms=entity_terms,
+        entities=ahocorasick_rs.AhoCorasick(list(entity_terms)) if entity_terms else None,
     )
 
 
-def analyze_item(key: object, title: str | None, text: str, parts: Components) -> ItemAnalysis:
+def analyze_item(
+    key: object, title: str | None, text: str, parts: Components, at: datetime | None = None
+) -> ItemAnalysis:
     """Relevance, matched terms, categories, sentiment, event terms and duplicate fingerprint of one item."""
     body = normalise(text)
     head = normalise(title)
@@ -96,5 +106,5 @@ def analyze_item(key: object, title: str | None, text: str, parts: Components) -
     tokens = parts.segmenter.cut(full)
     sentiment = parts.sentiment.score(full, parts.segmenter, tokens)
     terms = item_terms(hits, parts.segmenter.keywords(tokens), parts.weights)
-    fp = fingerprint(key, body or head, parts.entity_terms)
+    fp = fingerprint(key, body or head, parts.entity_terms, at, parts.entities)
     return ItemAnalysis(relevance.relevant, relevance.reason, hits, sentiment, terms, fp)

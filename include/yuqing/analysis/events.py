@@ -1,123 +1,322 @@
-"""Incremental event grouping (舆情事件聚类), first version.
+"""Incremental event clustering (舆情事件聚类): single-pass TF-IDF with an inverted index, windowed.
 
-Each relevant item carries a small set of key terms: the configured places (weight 3), category
-terms (2), agency names (0.5, they appear in nearly everything) and its other content words (1).
-An item joins the open event whose signature covers the largest weighted share of its terms, if
-that share reaches ``grading.similarity`` with at least two shared terms; otherwise it opens a
-new event. Open events of earlier runs are loaded with their stored signature, so a post at
-10:15 joins the event its 10:00 predecessors opened. Signatures are plain term lists (stored on
-``events.signature``); term weights are recomputed from the lexicon, so nothing else is stored.
+Each relevant original item becomes a small weighted term vector: its content words (jieba with
+the office's user dictionary) and lexicon hits, each weighted by a domain prior × an IDF learned
+online from the stream. Priors: category terms 2, places 1.5 (a venue alone does not make two
+posts one matter: a fight at 清风寺 and its ticket price are two events), other words 1, agency
+names 0.3 (they appear in nearly everything), numbers 0.
 
-The full-analysis issue replaces the term overlap with TF-IDF (or a small offline embedding)
-and adds merging; the ``EventGrouper`` interface (``open_event`` / ``assign`` / ``create``)
-is what the pipeline relies on.
+An event keeps a centroid (the summed term weights of its members, trimmed to its strongest
+``CENTROID_SIZE`` terms). A new item looks up the open events sharing one of its terms through
+an inverted index (so the cost does not grow with the number of open events), scores the best
+``MAX_CANDIDATES`` by cosine similarity, and joins the best one if it reaches ``similarity``
+(``grading.similarity`` in yuqing.yaml) with at least ``MIN_SHARED`` informative shared terms;
+otherwise it opens a new event. When the item is that close to a second event too, and the two
+events' centroids are close to each other, the smaller event is merged into the larger one
+(``merges`` lists them so the caller can relabel members).
+
+Bounded: events not seen for ``window`` of stream time are closed (``pop_closed``), and at most
+``capacity`` events are open, the longest quiet closed first. Open events of earlier runs are
+loaded with their stored signature (``open_event``), so a post at 10:15 joins the event its 10:00
+predecessors opened.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from yuqing.analysis.lexicon import LexiconHits
 
 SIGNATURE_SIZE = 20
-ITEM_TERMS = 12
+CENTROID_SIZE = 40
+ITEM_TERMS = 16
 MIN_SHARED = 2
+MAX_CANDIDATES = 12
+PER_TERM = 64
+"""Open events looked at per shared term, most recently joined first."""
+MERGE_FACTOR = 1.0
+"""Two events merge when their centroids are at least ``similarity × MERGE_FACTOR`` alike."""
+DEFAULT_CAPACITY = 50_000
+IDF_PRIOR_DOCS = 50
+"""Pseudo-documents in the IDF: a run of a dozen items falls back to the lexicon priors."""
+COMMON_SHARE = 0.05
+"""A term in more than this share of the stream (after 1000 items) finds no candidates alone."""
 
 
 class TermWeights:
-    """How much a shared term says about two items being about the same matter."""
+    """How much a shared term says about two items being about the same matter (the prior)."""
 
     def __init__(self, places: Iterable[str], category_terms: Iterable[str], agency_terms: Iterable[str]):
         self._places = frozenset(places)
         self._category = frozenset(category_terms)
         self._agency = frozenset(agency_terms)
+        self._cache: dict[str, float] = {}
+
+    def keyword_terms(self) -> frozenset[str]:
+        """Terms whose hourly counts make a keyword baseline for velocity: places and category terms."""
+        return self._places | self._category
 
     def __call__(self, term: str) -> float:
-        if term in self._places:
-            return 3.0
-        if term in self._category:
-            return 2.0
-        if term in self._agency:
-            return 0.5
-        return 1.0
+        w = self._cache.get(term)
+        if w is None:
+            if term in self._category:
+                w = 2.0
+            elif term in self._places:
+                w = 1.5
+            elif term in self._agency:
+                w = 0.3
+            elif term.isdigit() or not any(ch.isalpha() for ch in term):
+                w = 0.0
+            else:
+                w = 1.0
+            if len(self._cache) < 200_000:
+                self._cache[term] = w
+        return w
 
 
-def item_terms(hits: LexiconHits, keywords: list[str], weight: TermWeights) -> list[str]:
-    """The item's key terms, most telling first: lexicon hits, then its most frequent words."""
+def item_terms(hits: LexiconHits, keywords: list[str], weight: TermWeights) -> dict[str, float]:
+    """The item's key terms with their prior weight × (1 + log tf), strongest first, at most ``ITEM_TERMS``."""
     counts = Counter(keywords)
+    for t in hits.places:
+        counts[t] += 1
+    for ts in hits.categories.values():
+        for t in ts:
+            counts[t] += 1
+    for t in hits.agency:
+        counts[t] += 1
     terms: dict[str, float] = {}
-    for t in hits.places + tuple(t for ts in hits.categories.values() for t in ts) + hits.agency:
-        terms[t] = weight(t) * 10
     for t, n in counts.items():
-        terms.setdefault(t, weight(t) * n)
-    ranked = sorted(terms, key=lambda t: (-terms[t], keywords.index(t) if t in counts else -1))
-    return ranked[:ITEM_TERMS]
+        w = weight(t)
+        if w > 0:
+            terms[t] = w * (1.0 + math.log(n))
+    if len(terms) > ITEM_TERMS:
+        terms = dict(sorted(terms.items(), key=lambda kv: -kv[1])[:ITEM_TERMS])
+    return terms
 
 
-@dataclass
+@dataclass(eq=False)
 class EventDraft:
-    """An event while a run is grouping: its key, term counts and the items that joined now."""
+    """An event while grouping: its key, centroid, last activity and the items that joined now."""
 
     key: Any
-    counts: Counter[str]
+    counts: dict[str, float]
     is_new: bool
+    last_seen: datetime | None = None
+    size: int = 0
     new_items: list[Any] = field(default_factory=list)
+    norm: float = 0.0
+    """The centroid's TF-IDF length, refreshed when the event changes (0: to be computed)."""
 
-    def signature(self, weight: TermWeights) -> list[str]:
-        ranked = sorted(self.counts, key=lambda t: (-self.counts[t] * weight(t), t))
-        return ranked[:SIGNATURE_SIZE]
+    def signature(self, weight: TermWeights | None = None) -> list[str]:
+        return sorted(self.counts, key=lambda t: (-self.counts[t], t))[:SIGNATURE_SIZE]
 
 
 class EventGrouper:
     """Single-pass grouping of items into open events."""
 
-    def __init__(self, similarity: float, weight: TermWeights):
+    def __init__(
+        self,
+        similarity: float,
+        weight: TermWeights,
+        window: timedelta | None = None,
+        capacity: int = DEFAULT_CAPACITY,
+    ):
         self.similarity = similarity
         self.weight = weight
-        self.events: dict[Any, EventDraft] = {}
+        self.window = window
+        self.capacity = capacity
+        self.events: OrderedDict[Any, EventDraft] = OrderedDict()
+        self.index: dict[str, dict[Any, None]] = {}
+        """term → open events whose centroid has it, most recently joined last."""
+        self.df: dict[str, int] = {}
+        self.docs = 0
+        self.latest: datetime | None = None
+        self.merges: list[tuple[Any, Any]] = []
+        self._closed: list[EventDraft] = []
 
-    def open_event(self, key: Any, signature: list[str], item_count: int = 1) -> None:
+    # -- weights --------------------------------------------------------------------------------
+    def idf(self, term: str) -> float:
+        return math.log((self.docs + IDF_PRIOR_DOCS) / (self.df.get(term, 0) + 1)) + 1.0
+
+    def observe(self, terms: Iterable[str]) -> None:
+        """Count an item's terms for the IDF (every relevant item, duplicates too, is a document)."""
+        self.docs += 1
+        df = self.df
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+        if len(df) > 2_000_000:  # a vocabulary that large is noise: keep the terms seen more than once
+            self.df = {t: n for t, n in df.items() if n > 1}
+
+    def vector(self, terms: dict[str, float]) -> dict[str, float]:
+        return {t: w * self.idf(t) for t, w in terms.items()}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def open_event(self, key: Any, signature: list[str], item_count: int = 1, last_seen: datetime | None = None) -> None:
         """Make an event of an earlier run joinable; earlier terms count as seen ``item_count`` times."""
         n = max(1, item_count)
-        counts = Counter({t: max(1, n - i // 4) for i, t in enumerate(signature)})
-        self.events[key] = EventDraft(key, counts, is_new=False)
-
-    def similarity_to(self, terms: list[str], draft: EventDraft) -> tuple[float, int]:
-        total = sum(self.weight(t) for t in terms)
-        shared = [t for t in terms if t in draft.counts]
-        if not total:
-            return 0.0, 0
-        return sum(self.weight(t) for t in shared) / total, len(shared)
-
-    def assign(self, item_key: Any, terms: list[str]) -> Any | None:
-        """Add the item to the best matching open event and return its key, or None if none fits."""
-        best, best_sim = None, 0.0
-        for draft in self.events.values():
-            sim, shared = self.similarity_to(terms, draft)
-            if shared >= MIN_SHARED and sim >= self.similarity and sim > best_sim:
-                best, best_sim = draft, sim
-        if best is None:
-            return None
-        self.join(best.key, item_key, terms)
-        return best.key
-
-    def create(self, key: Any, item_key: Any, terms: list[str]) -> EventDraft:
-        draft = EventDraft(key, Counter(), is_new=True)
+        counts = {t: max(1.0, n - i // 4) * self.weight(t) or 0.1 for i, t in enumerate(signature)}
+        draft = EventDraft(key, counts, is_new=False, last_seen=last_seen, size=n)
         self.events[key] = draft
-        self.join(key, item_key, terms)
+        self._index(draft, counts)
+
+    def create(self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> EventDraft:
+        draft = EventDraft(key, {}, is_new=True)
+        self.events[key] = draft
+        self.join(key, item_key, terms, at)
         return draft
 
-    def join(self, key: Any, item_key: Any, terms: list[str]) -> None:
+    def join(self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> None:
         """Record membership (duplicates join too: a repost is more reaction to the same matter)."""
         draft = self.events[key]
-        draft.counts.update(set(terms))
+        counts = draft.counts
+        for t, w in terms.items():
+            counts[t] = counts.get(t, 0.0) + w
+        if len(counts) > CENTROID_SIZE * 2:
+            keep = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:CENTROID_SIZE])
+            for t in counts.keys() - keep.keys():
+                self._unindex(t, key)
+            draft.counts = counts = keep
+        self._index(draft, terms)
+        draft.norm = 0.0
+        draft.size += 1
         draft.new_items.append(item_key)
+        self._touch(draft, at)
 
-    def centrality(self, terms: list[str], key: Any) -> float:
-        """How well an item stands for its event: the weight of its terms in the signature."""
-        draft = self.events[key]
-        top = set(draft.signature(self.weight))
-        return sum(self.weight(t) * draft.counts[t] for t in terms if t in top)
+    def assign(self, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> Any | None:
+        """Add the item to the best matching open event and return its key, or None if none fits."""
+        self._advance(at)
+        scored = self.candidates(terms, at)
+        if not scored:
+            return None
+        best_sim, best = scored[0]
+        self.join(best.key, item_key, terms, at)
+        if len(scored) > 1:
+            second = scored[1][1]
+            if self.centroid_similarity(best, second) >= self.similarity * MERGE_FACTOR:
+                self.merge(second.key, best.key) if second.size <= best.size else self.merge(best.key, second.key)
+                return best.key if second.size <= best.size else second.key
+        return best.key
+
+    def candidates(self, terms: dict[str, float], at: datetime | None = None) -> list[tuple[float, EventDraft]]:
+        """Open events the item reaches the threshold with, best first."""
+        if not terms:
+            return []
+        common = self.docs * COMMON_SHARE if self.docs >= 1000 else math.inf
+        shared: Counter[Any] = Counter()
+        for t in terms:
+            keys = self.index.get(t)
+            if keys and self.df.get(t, 0) <= common:
+                shared.update(iter(keys) if len(keys) <= PER_TERM else islice(reversed(keys), PER_TERM))
+        if not shared:
+            return []
+        vec = self.vector(terms)
+        norm = math.sqrt(sum(v * v for v in vec.values()))
+        out = []
+        for key, n in shared.most_common(MAX_CANDIDATES):
+            if n < MIN_SHARED:
+                break
+            draft = self.events[key]
+            sim = self._cosine(vec, norm, draft)
+            if sim >= self.similarity:
+                out.append((sim, draft))
+        out.sort(key=lambda x: -x[0])
+        return out
+
+    def merge(self, absorbed: Any, into: Any) -> None:
+        """Fold event ``absorbed`` into ``into``; callers relabel through ``merges``."""
+        a, b = self.events.pop(absorbed), self.events[into]
+        for t, w in a.counts.items():
+            self._unindex(t, absorbed)
+            b.counts[t] = b.counts.get(t, 0.0) + w
+        self._index(b, a.counts)
+        b.norm = 0.0
+        b.size += a.size
+        b.new_items.extend(a.new_items)
+        if a.last_seen and (b.last_seen is None or a.last_seen > b.last_seen):
+            b.last_seen = a.last_seen
+        self.merges.append((absorbed, into))
+
+    def pop_closed(self) -> list[EventDraft]:
+        """Events closed since the last call (quiet for the window, or pushed out by capacity)."""
+        closed, self._closed = self._closed, []
+        return closed
+
+    def close_all(self) -> list[EventDraft]:
+        closed = self.pop_closed() + list(self.events.values())
+        self.events.clear()
+        self.index.clear()
+        return closed
+
+    # -- helpers --------------------------------------------------------------------------------
+    def centrality(self, terms: dict[str, float] | list[str], key: Any) -> float:
+        """How well an item stands for its event: the centroid weight of its terms."""
+        draft = self.events.get(key)
+        if draft is None:
+            return 0.0
+        return sum(draft.counts.get(t, 0.0) * self.idf(t) for t in terms)
+
+    def centroid_similarity(self, a: EventDraft, b: EventDraft) -> float:
+        va = {t: w * self.idf(t) for t, w in a.counts.items()}
+        na = math.sqrt(sum(v * v for v in va.values()))
+        return self._cosine(va, na, b)
+
+    def _cosine(self, vec: dict[str, float], norm: float, draft: EventDraft) -> float:
+        counts = draft.counts
+        idf = self.idf
+        dot = 0.0
+        for t, x in vec.items():
+            w = counts.get(t)
+            if w is not None:
+                dot += x * w * idf(t)
+        if not dot or not norm:
+            return 0.0
+        if not draft.norm:
+            draft.norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in counts.items()))
+        return dot / (norm * draft.norm)
+
+    def _index(self, draft: EventDraft, terms: Iterable[str]) -> None:
+        key = draft.key
+        index = self.index
+        for t in terms:
+            if t in draft.counts:
+                keys = index.get(t)
+                if keys is None:
+                    index[t] = {key: None}
+                else:
+                    keys.pop(key, None)
+                    keys[key] = None
+
+    def _unindex(self, term: str, key: Any) -> None:
+        keys = self.index.get(term)
+        if keys is not None:
+            keys.pop(key, None)
+            if not keys:
+                del self.index[term]
+
+    def _touch(self, draft: EventDraft, at: datetime | None) -> None:
+        if at is not None and (draft.last_seen is None or at > draft.last_seen):
+            draft.last_seen = at
+        self.events.move_to_end(draft.key)
+        self._advance(at)
+
+    def _advance(self, at: datetime | None) -> None:
+        """Move stream time forward and close events that went quiet or exceed capacity."""
+        if at is not None and (self.latest is None or at > self.latest):
+            self.latest = at
+        cutoff = self.latest - self.window if (self.window is not None and self.latest is not None) else None
+        events = self.events
+        while events:
+            key, draft = next(iter(events.items()))
+            quiet = cutoff is not None and draft.last_seen is not None and draft.last_seen < cutoff
+            if not quiet and len(events) <= self.capacity:
+                break
+            del events[key]
+            for t in draft.counts:
+                self._unindex(t, key)
+            self._closed.append(draft)

@@ -12,8 +12,13 @@ Factor values:
   items (1 with a rumour cue): a praising report about 民族团结 is not a sensitive matter, a
   complaint about the same topic is;
 - reaction (公众反应) = 0.35 volume + 0.20 velocity + 0.25 engagement + 0.20 negative share, with
-  volume = log(1+items)/log(101), velocity = (items in the last hour − hourly mean of the 24 h
-  before) / 10, engagement = log(1+comments+reposts+likes+views/100)/log(10001), each capped to 0..1;
+  volume = log(1+items)/log(101), engagement = log(1+comments+reposts+likes+views/100)/log(10001),
+  and velocity = σ-spike / 6, each capped to 0..1. The σ-spike is z = (items in the last hour −
+  mean hourly count before) / max(standard deviation, 1) against a baseline of hourly counts: the
+  event's own previous 24 h when it is older than that, else its keyword's previous 7 days (the
+  hourly count of its strongest place or category term, when the caller keeps those), else what
+  the young event has. A burst of 12 posts in an hour after a quiet day is z ≈ 12 (velocity 1); a
+  steady trickle is z ≤ 0. The explanation says which baseline was used, its mean and deviation;
 - media (媒体介入程度) = the strongest outlet among the items (central 1.0, mainstream 0.7,
   official account 0.5, any other news/print outlet 0.4) + 0.1 per further outlet, capped at 1;
 - reach (传播范围) = the widest source reach (national 1.0, provincial 0.6, local 0), at least
@@ -26,7 +31,7 @@ event without it is held at 重大 whatever its score, and the explanation says 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,44 +87,187 @@ def _engagement_total(e: dict[str, Any]) -> float:
     return total
 
 
-def content_factor(members: Sequence[MemberFacts], config: Config) -> tuple[float, dict[str, Any]]:
+SPIKE_FULL_SIGMA = 6.0
+"""A last hour this many standard deviations above its baseline is full velocity (1.0)."""
+MIN_SIGMA = 1.0
+"""The deviation is at least one item an hour: a quiet baseline does not turn two posts into a spike."""
+HISTORY_HOURS = 7 * 24
+SLOT_SECONDS = 600
+"""Counts are kept per 10 minutes, so "the last hour" is the six slots up to now, not a clock hour."""
+SLOTS_PER_HOUR = 3600 // SLOT_SECONDS
+
+
+def time_slot(at: datetime) -> int:
+    return int(at.timestamp() // SLOT_SECONDS)
+
+
+@dataclass(frozen=True)
+class KeywordRate:
+    """Hourly counts of one keyword (place or category term) before the hour being graded."""
+
+    term: str
+    slots: dict[int, int]
+    """10-minute slot number (``time_slot``) → items mentioning the term."""
+    baseline: tuple[float, float] | None = None
+    """(mean, deviation) of its hourly counts over the 7 days before the last hour, if already known."""
+
+
+@dataclass
+class EventStats:
+    """What grading needs of an event, kept as running totals so a stream never holds its items.
+
+    ``add`` takes one member; ``grade_event`` also accepts a plain list of ``MemberFacts``.
+    Counts per 10-minute slot older than ``HISTORY_HOURS`` before the newest member are dropped.
+    """
+
+    n: int = 0
+    negative: int = 0
+    categories: set[str] = field(default_factory=set)
+    agency: bool = False
+    rumour: bool = False
+    engagement: float = 0.0
+    outlets: dict[str, str] = field(default_factory=dict)
+    channels: set[str] = field(default_factory=set)
+    widest_reach: float = 0.0
+    slots: dict[int, int] = field(default_factory=dict)
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, m: MemberFacts, config: Config) -> None:
+        self.n += 1
+        self.negative += m.sentiment == "negative"
+        self.categories.update(m.categories)
+        self.agency = self.agency or m.agency
+        self.rumour = self.rumour or m.rumour
+        self.engagement += _engagement_total(m.engagement)
+        if m.channel:
+            self.channels.add(m.channel)
+        self.widest_reach = max(self.widest_reach, REACH_VALUES.get(m.reach, 0.0))
+        found = media_kind(m, config) if (m.source or m.author or m.channel in NEWS_CHANNELS) else None
+        if found and found[1] not in self.outlets and len(self.outlets) < 50:
+            self.outlets[found[1]] = found[0]
+        if m.at is not None:
+            h = time_slot(m.at)
+            self.slots[h] = self.slots.get(h, 0) + 1
+            if self.first is None or m.at < self.first:
+                self.first = m.at
+            if self.last is None or m.at > self.last:
+                self.last = m.at
+                if len(self.slots) > (HISTORY_HOURS + 48) * SLOTS_PER_HOUR:
+                    oldest = h - (HISTORY_HOURS + 2) * SLOTS_PER_HOUR
+                    self.slots = {k: v for k, v in self.slots.items() if k >= oldest}
+
+    def merge(self, other: EventStats) -> None:
+        """Fold another event's totals into this one (two events found to be one matter)."""
+        self.n += other.n
+        self.negative += other.negative
+        self.categories |= other.categories
+        self.agency = self.agency or other.agency
+        self.rumour = self.rumour or other.rumour
+        self.engagement += other.engagement
+        for name, kind in other.outlets.items():
+            self.outlets.setdefault(name, kind)
+        self.channels |= other.channels
+        self.widest_reach = max(self.widest_reach, other.widest_reach)
+        for k, v in other.slots.items():
+            self.slots[k] = self.slots.get(k, 0) + v
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+
+    @classmethod
+    def of(cls, members: Iterable[MemberFacts], config: Config) -> EventStats:
+        stats = cls()
+        for m in members:
+            stats.add(m, config)
+        return stats
+
+
+def spike(slots: dict[int, int], now: datetime, hours: int, last_hour: int | None = None) -> tuple[float, float, float]:
+    """(z, mean, deviation) of the last hour against the ``hours`` hourly counts before it.
+
+    Only the slots that have items are visited (a quiet week costs nothing).
+    """
+    if last_hour is None:
+        last_hour = count_last_hour(slots, now)
+    end = time_slot(now) - SLOTS_PER_HOUR  # the newest slot before the last hour
+    start = end - hours * SLOTS_PER_HOUR
+    per_hour: dict[int, int] = {}
+    for k, v in slots.items():
+        if start < k <= end:
+            h = (end - k) // SLOTS_PER_HOUR
+            per_hour[h] = per_hour.get(h, 0) + v
+    total = sum(per_hour.values())
+    mean = total / hours
+    var = max(0.0, sum(c * c for c in per_hour.values()) / hours - mean * mean)
+    sd = math.sqrt(var)
+    return (last_hour - mean) / max(sd, MIN_SIGMA), mean, sd
+
+
+def count_last_hour(slots: dict[int, int], now: datetime) -> int:
+    now_slot = time_slot(now)
+    return sum(slots.get(now_slot - j, 0) for j in range(SLOTS_PER_HOUR))
+
+
+def content_factor(stats: EventStats, config: Config) -> tuple[float, dict[str, Any]]:
     cats = config.lexicons.categories
-    found = sorted({c for m in members for c in m.categories if c in cats}, key=lambda c: -cats[c].weight)
+    found = sorted((c for c in stats.categories if c in cats), key=lambda c: (-cats[c].weight, c))
     top = cats[found[0]].weight if found else 0.0
-    agency = any(m.agency for m in members)
-    rumour = any(m.rumour for m in members)
-    negative_share = sum(1 for m in members if m.sentiment == "negative") / len(members) if members else 0.0
-    concern = 1.0 if rumour else negative_share
-    value = _clip((0.7 * top + (0.2 if agency else 0)) * (0.3 + 0.7 * concern) + (0.1 if rumour else 0))
+    negative_share = stats.negative / stats.n if stats.n else 0.0
+    concern = 1.0 if stats.rumour else negative_share
+    value = _clip((0.7 * top + (0.2 if stats.agency else 0)) * (0.3 + 0.7 * concern) + (0.1 if stats.rumour else 0))
     return value, {
         "categories": found,
         "max_category_weight": top,
-        "agency_mentioned": agency,
-        "rumour_cue": rumour,
+        "agency_mentioned": stats.agency,
+        "rumour_cue": stats.rumour,
         "concern": round(concern, 3),
     }
 
 
-def reaction_factor(members: Sequence[MemberFacts], now: datetime) -> tuple[float, dict[str, Any]]:
-    n = len(members)
-    times = [m.at for m in members if m.at is not None]
-    last_hour = sum(1 for t in times if now - timedelta(hours=1) < t <= now)
-    before = sum(1 for t in times if now - timedelta(hours=25) < t <= now - timedelta(hours=1))
-    baseline = before / 24
-    engagement = sum(_engagement_total(m.engagement) for m in members)
-    negative_share = sum(1 for m in members if m.sentiment == "negative") / n if n else 0.0
+def velocity(stats: EventStats, now: datetime, keyword: KeywordRate | None = None) -> tuple[float, dict[str, Any]]:
+    """The σ-spike of the last hour, with the baseline it was measured against."""
+    last_hour = count_last_hour(stats.slots, now)
+    old_enough = stats.first is not None and stats.first <= now - timedelta(hours=25)
+    if old_enough or keyword is None:
+        z, mean, sd = spike(stats.slots, now, 24, last_hour)
+        basis = "事件此前24小时"
+    else:
+        if keyword.baseline is not None:
+            mean, sd = keyword.baseline
+            z = (last_hour - mean) / max(sd, MIN_SIGMA)
+        else:
+            z, mean, sd = spike(keyword.slots, now, HISTORY_HOURS, last_hour)
+        basis = f"关键词「{keyword.term}」此前7天"
+    text = f"近一小时{last_hour}条，{basis}每小时均值{mean:.2f}、标准差{sd:.2f}，偏离{z:+.1f}σ"
+    return _clip(z / SPIKE_FULL_SIGMA), {
+        "items_last_hour": last_hour,
+        "hourly_baseline": round(mean, 3),
+        "baseline_sd": round(sd, 3),
+        "sigma": round(z, 2),
+        "basis": basis,
+        "velocity": text,
+    }
+
+
+def reaction_factor(
+    stats: EventStats, now: datetime, keyword: KeywordRate | None = None
+) -> tuple[float, dict[str, Any]]:
+    n = stats.n
+    negative_share = stats.negative / n if n else 0.0
+    speed, speed_detail = velocity(stats, now, keyword)
     parts = {
         "volume": _clip(math.log1p(n) / math.log(101)),
-        "velocity": _clip((last_hour - baseline) / 10),
-        "engagement": _clip(math.log1p(engagement) / math.log(10001)),
+        "velocity": speed,
+        "engagement": _clip(math.log1p(stats.engagement) / math.log(10001)),
         "negative_share": negative_share,
     }
     value = 0.35 * parts["volume"] + 0.2 * parts["velocity"] + 0.25 * parts["engagement"] + 0.2 * negative_share
     detail = {
         "item_count": n,
-        "items_last_hour": last_hour,
-        "hourly_baseline": round(baseline, 3),
-        "engagement_total": round(engagement, 1),
+        **speed_detail,
+        "engagement_total": round(stats.engagement, 1),
         "negative_share": round(negative_share, 3),
         "parts": {k: round(v, 3) for k, v in parts.items()},
     }
@@ -139,21 +287,17 @@ def media_kind(member: MemberFacts, config: Config) -> tuple[str, str] | None:
     return None
 
 
-def media_factor(members: Sequence[MemberFacts], config: Config) -> tuple[float, dict[str, Any]]:
-    outlets: dict[str, str] = {}
-    for m in members:
-        found = media_kind(m, config)
-        if found and found[1] not in outlets:
-            outlets[found[1]] = found[0]
+def media_factor(stats: EventStats) -> tuple[float, dict[str, Any]]:
+    outlets = dict(stats.outlets)
     if not outlets:
         return 0.0, {"outlets": {}}
     strongest = max(MEDIA_VALUES[k] for k in outlets.values())
     return _clip(strongest + 0.1 * (len(outlets) - 1)), {"outlets": outlets}
 
 
-def reach_factor(members: Sequence[MemberFacts], media_detail: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-    widest = max((REACH_VALUES.get(m.reach, 0.0) for m in members), default=0.0)
-    channels = sorted({m.channel for m in members if m.channel})
+def reach_factor(stats: EventStats, media_detail: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    widest = stats.widest_reach
+    channels = sorted(stats.channels)
     spread = 0.3 if len(channels) >= 3 else 0.15 if len(channels) == 2 else 0.0
     central = "central" in media_detail.get("outlets", {}).values()
     value = max(widest, spread, 1.0 if central else 0.0)
@@ -190,13 +334,16 @@ def response_value(level: str, content: dict[str, Any], reaction: dict[str, Any]
     return "无需回应", f"等级{level}，负面占比低，暂无需回应"
 
 
-def grade_event(members: Sequence[MemberFacts], config: Config, now: datetime) -> Grade:
-    """Score, level, heat and response value of one event from all of its items."""
+def grade_event(
+    members: Sequence[MemberFacts] | EventStats, config: Config, now: datetime, keyword: KeywordRate | None = None
+) -> Grade:
+    """Score, level, heat and response value of one event from all of its items (or their totals)."""
+    stats = members if isinstance(members, EventStats) else EventStats.of(members, config)
     weights = config.grading.weights
-    content, content_detail = content_factor(members, config)
-    reaction, reaction_detail = reaction_factor(members, now)
-    media, media_detail = media_factor(members, config)
-    reach, reach_detail = reach_factor(members, media_detail)
+    content, content_detail = content_factor(stats, config)
+    reaction, reaction_detail = reaction_factor(stats, now, keyword)
+    media, media_detail = media_factor(stats)
+    reach, reach_detail = reach_factor(stats, media_detail)
     values = {"content": content, "reaction": reaction, "media": media, "reach": reach}
     details = {"content": content_detail, "reaction": reaction_detail, "media": media_detail, "reach": reach_detail}
     factors = [

@@ -2,24 +2,46 @@
 
 Input (design.md): one object per line with ``id`` and ``text`` (required) and optional
 ``title``, ``source``, ``source_type``, ``url``, ``published_at`` (ISO 8601), ``engagement``.
-A malformed line is reported with its line number and skipped; it never aborts the run. Output
-lines are written as their input is read (in batches), so memory holds the duplicate index and
-the events' member facts, not the items.
+A malformed line is reported with its line number and skipped; it never aborts the run.
+
+Streaming with bounded memory: output lines are written as their input is read (in batches);
+the duplicate index keeps the originals of the last ``grading.event_window_hours`` of stream time
+(each item's ``published_at``; at most ``DUP_CAPACITY`` of them), events not joined for that long
+are closed — graded and written to the events file at once — and at most ``EVENT_CAPACITY``
+events are open. An open event holds running totals for grading (``EventStats``), a few title
+candidates and its member ids. What grows with the file is only the set of ids seen (to reject
+a repeated id: one 64-bit hash each) and the keyword counts of the last 7 days. A million items
+therefore need neither a million fingerprints nor a million member records.
+
+When two open events merge (the grouper finds them one matter), lines already written with the
+absorbed event's id are relabelled in a final pass over the output file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from yuqing.analysis.engine import Components, analyze_item, components
-from yuqing.analysis.events import EventGrouper
-from yuqing.analysis.grading import MemberFacts, grade_event
+import msgspec
+
+from yuqing.analysis.dedup import DuplicateFinder
+from yuqing.analysis.engine import Components, ItemAnalysis, analyze_item, components
+from yuqing.analysis.events import EventDraft, EventGrouper
+from yuqing.analysis.grading import (
+    HISTORY_HOURS,
+    EventStats,
+    KeywordRate,
+    MemberFacts,
+    grade_event,
+    spike,
+    time_slot,
+)
 from yuqing.analysis.text import first_sentence, normalise
 from yuqing.clock import SHANGHAI
 from yuqing.config import Config
@@ -27,6 +49,10 @@ from yuqing.config import Config
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 1000
+DUP_CAPACITY = 200_000
+EVENT_CAPACITY = 20_000
+TITLE_CANDIDATES = 6
+KEYWORD_HISTORY_SLOTS = (7 * 24 + 2) * 6
 ENGAGEMENT_KEYS = ("comments", "reposts", "likes", "views")
 
 
@@ -113,57 +139,114 @@ def validate_record(raw: Any) -> Record:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class _EventState:
     key: str
     members: list[Any] = field(default_factory=list)
-    facts: list[MemberFacts] = field(default_factory=list)
-    candidates: dict[Any, tuple[list[str], str]] = field(default_factory=dict)
-    """Original (non-duplicate) members: their terms and a title, for choosing the event title."""
+    stats: EventStats = field(default_factory=EventStats)
+    candidates: dict[Any, tuple[dict[str, float], str]] = field(default_factory=dict)
+    """A few original (non-duplicate) members: their terms and a title, for choosing the event title."""
+    candidate_scores: dict[Any, float] = field(default_factory=dict)
+    """Each candidate's centrality when it joined (the weakest is replaced by a stronger newcomer)."""
+
+
+class KeywordCounter:
+    """Per-10-minute counts of place and category terms over the last 7 days of stream time."""
+
+    def __init__(self, terms: Iterable[str]):
+        self.terms = frozenset(terms)
+        self.slots: dict[str, dict[int, int]] = {}
+        self._pruned_at = 0
+        self._rates: dict[tuple[str, int], KeywordRate] = {}
+
+    def add(self, terms: Iterable[str], at: datetime) -> None:
+        slot = time_slot(at)
+        for t in terms:
+            if t in self.terms:
+                counts = self.slots.setdefault(t, {})
+                counts[slot] = counts.get(slot, 0) + 1
+        if slot - self._pruned_at > 6 * 24:  # once a day of stream time
+            self._pruned_at = slot
+            oldest = slot - KEYWORD_HISTORY_SLOTS
+            for t, counts in self.slots.items():
+                if counts and min(counts) < oldest:
+                    self.slots[t] = {k: v for k, v in counts.items() if k >= oldest}
+
+    def rate(self, term: str, now: datetime) -> KeywordRate | None:
+        """The term's counts with its 7-day baseline before ``now`` (computed once per term and slot)."""
+        counts = self.slots.get(term)
+        if not counts:
+            return None
+        key = (term, time_slot(now))
+        cached = self._rates.get(key)
+        if cached is None:
+            if len(self._rates) > 10_000:
+                self._rates.clear()
+            _z, mean, sd = spike(counts, now, HISTORY_HOURS, 0)
+            cached = self._rates[key] = KeywordRate(term, counts, (mean, sd))
+        return cached
 
 
 class RecordRun:
-    """One pass over records: duplicates and events are found across everything seen so far."""
+    """One pass over records: duplicates and events are found within the window of stream time."""
 
     def __init__(self, config: Config):
-        from yuqing.analysis.dedup import DuplicateFinder
-
         self.config = config
         self.parts: Components = components(config)
-        self.finder = DuplicateFinder()
-        self.grouper = EventGrouper(config.grading.similarity, self.parts.weights)
+        window = timedelta(hours=config.grading.event_window_hours)
+        self.finder = DuplicateFinder(window=window, capacity=DUP_CAPACITY)
+        self.grouper = EventGrouper(config.grading.similarity, self.parts.weights, window, EVENT_CAPACITY)
         self.events: dict[str, _EventState] = {}
         self.event_of: dict[Any, str | None] = {}
-        self.seen: set[Any] = set()
+        """Original item → its event (only originals still in the duplicate index are kept)."""
+        self.alias: dict[str, str] = {}
+        self.seen: set[int] = set()
         self.latest: datetime | None = None
-        self._agency = frozenset(normalise(t) for t in config.lexicons.agency_terms)
+        self.opened = 0
+        self.closed: list[dict[str, Any]] = []
+        """Events closed during the run and not yet taken by ``take_closed``."""
         self._sources = {s.id: s for s in config.sources} | {s.name: s for s in config.sources}
+        self._keywords = KeywordCounter(self.parts.weights.keyword_terms())
 
     def process(self, rec: Record) -> dict[str, Any]:
         """Analyse one record; returns its output object."""
-        if rec.id in self.seen:
+        marker = hash(rec.id)
+        if marker in self.seen:
             raise InvalidRecord(f"duplicate id {rec.id!r} (ids must be unique in a file)")
-        self.seen.add(rec.id)
-        ia = analyze_item(rec.id, rec.title, rec.text, self.parts)
+        self.seen.add(marker)
+        at = rec.published_at
+        if at is not None and (self.latest is None or at > self.latest):
+            self.latest = at
+        ia = analyze_item(rec.id, rec.title, rec.text, self.parts, at)
         original = self.finder.check(ia.fingerprint)
         event_key: str | None = None
         if original is None:
             self.finder.add(ia.fingerprint)
         else:
-            event_key = self.event_of.get(original)
-        if event_key is not None:
-            self.grouper.join(event_key, rec.id, ia.terms)  # a repost joins its original's event
+            event_key = self.resolve(self.event_of.get(original))
+        if ia.relevant:
+            self.grouper.observe(ia.terms)
+            if at is not None:
+                self._keywords.add(ia.terms, at)
+        if event_key is not None and event_key in self.grouper.events:
+            self.grouper.join(event_key, rec.id, ia.terms, at)  # a repost joins its original's event
         elif ia.relevant:
-            event_key = self.grouper.assign(rec.id, ia.terms)
+            event_key = self.grouper.assign(rec.id, ia.terms, at)
             if event_key is None:
-                event_key = f"E{len(self.events) + 1:05d}"
-                self.grouper.create(event_key, rec.id, ia.terms)
+                self.opened += 1
+                event_key = f"E{self.opened:05d}"
+                self.grouper.create(event_key, rec.id, ia.terms, at)
                 self.events[event_key] = _EventState(event_key)
-        self.event_of[rec.id] = event_key
+            self._apply_merges()
+        else:
+            event_key = None
+        if original is None:
+            self.event_of[rec.id] = event_key
+            if len(self.event_of) > 2 * len(self.finder) + 10_000:
+                self.event_of = {k: v for k, v in self.event_of.items() if k in self.finder}
         if event_key is not None:
             self._remember(self.events[event_key], rec, ia, is_original=original is None)
-        if rec.published_at and (self.latest is None or rec.published_at > self.latest):
-            self.latest = rec.published_at
+        self._close_quiet()
         return {
             "id": rec.id,
             "relevant": ia.relevant,
@@ -175,10 +258,25 @@ class RecordRun:
             "event_id": event_key,
         }
 
-    def _remember(self, state: _EventState, rec: Record, ia: Any, *, is_original: bool) -> None:
+    def resolve(self, key: str | None) -> str | None:
+        while key is not None and key in self.alias:
+            key = self.alias[key]
+        return key
+
+    def _apply_merges(self) -> None:
+        for absorbed, into in self.grouper.merges:
+            a, b = self.events.pop(absorbed), self.events[into]
+            b.members.extend(a.members)
+            b.stats.merge(a.stats)
+            b.candidates.update(a.candidates)
+            b.candidate_scores.update(a.candidate_scores)
+            self.alias[absorbed] = into
+        self.grouper.merges.clear()
+
+    def _remember(self, state: _EventState, rec: Record, ia: ItemAnalysis, *, is_original: bool) -> None:
         source = self._sources.get(rec.source or "")
         state.members.append(rec.id)
-        state.facts.append(
+        state.stats.add(
             MemberFacts(
                 at=rec.published_at,
                 channel=rec.source_type or (source.channel if source else None),
@@ -190,34 +288,71 @@ class RecordRun:
                 categories=tuple(ia.categories),
                 agency=bool(ia.hits.agency),
                 rumour=bool(ia.hits.rumour),
-            )
+            ),
+            self.config,
         )
         if is_original:
-            state.candidates[rec.id] = (ia.terms, (rec.title or "").strip() or first_sentence(rec.text))
+            scores = state.candidate_scores
+            score = self.grouper.centrality(ia.terms, state.key)
+            if len(scores) >= TITLE_CANDIDATES:
+                weakest = min(scores, key=scores.__getitem__)
+                if scores[weakest] >= score:
+                    return
+                del scores[weakest], state.candidates[weakest]
+            scores[rec.id] = score
+            state.candidates[rec.id] = (ia.terms, (rec.title or "").strip() or first_sentence(normalise(rec.text)))
+
+    def _close_quiet(self) -> None:
+        for draft in self.grouper.pop_closed():
+            self.closed.append(self._event_object(draft))
+
+    def take_closed(self) -> list[dict[str, Any]]:
+        closed, self.closed = self.closed, []
+        return closed
+
+    def _event_object(self, draft: EventDraft, now: datetime | None = None) -> dict[str, Any]:
+        state = self.events.pop(draft.key)
+        now = now or self.latest or datetime.now(UTC)
+        keyword = self._keyword_of(draft, now)
+        grade = grade_event(state.stats, self.config, now, keyword)
+        title = ""
+        if state.candidates:
+            best = max(
+                state.candidates, key=lambda k: _centrality(draft, state.candidates[k][0], self.grouper)
+            )
+            title = state.candidates[best][1]
+        stats = state.stats
+        return {
+            "event_id": state.key,
+            "item_ids": state.members,
+            "title": title,
+            "level": grade.level,
+            "score": grade.score,
+            "heat": grade.heat,
+            "response_value": grade.response_value,
+            "categories": grade.explanation["factors"][0]["detail"]["categories"],
+            "first_seen_at": stats.first.isoformat() if stats.first else None,
+            "last_seen_at": stats.last.isoformat() if stats.last else None,
+            "explanation": grade.explanation,
+        }
+
+    def _keyword_of(self, draft: EventDraft, now: datetime) -> KeywordRate | None:
+        """The event's strongest place or category term, with its counts of the last 7 days."""
+        tracked = [t for t in draft.counts if t in self._keywords.terms]
+        if not tracked:
+            return None
+        term = max(tracked, key=lambda t: (draft.counts[t], t))
+        return self._keywords.rate(term, now)
 
     def event_objects(self, now: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """The graded events, in the order they were opened."""
-        now = now or self.latest or datetime.now(UTC)
-        for key, state in self.events.items():
-            grade = grade_event(state.facts, self.config, now)
-            title = ""
-            if state.candidates:
-                best = max(state.candidates, key=lambda k: self.grouper.centrality(state.candidates[k][0], key))
-                title = state.candidates[best][1]
-            times = [f.at for f in state.facts if f.at is not None]
-            yield {
-                "event_id": key,
-                "item_ids": state.members,
-                "title": title,
-                "level": grade.level,
-                "score": grade.score,
-                "heat": grade.heat,
-                "response_value": grade.response_value,
-                "categories": grade.explanation["factors"][0]["detail"]["categories"],
-                "first_seen_at": min(times).isoformat() if times else None,
-                "last_seen_at": max(times).isoformat() if times else None,
-                "explanation": grade.explanation,
-            }
+        """Every event not yet taken: those closed during the run, then the open ones, graded now."""
+        yield from self.take_closed()
+        for draft in self.grouper.close_all():
+            yield self._event_object(draft, now)
+
+
+def _centrality(draft: EventDraft, terms: dict[str, float], grouper: EventGrouper) -> float:
+    return sum(draft.counts.get(t, 0.0) * grouper.idf(t) for t in terms)
 
 
 def analyze_records(
@@ -229,7 +364,7 @@ def analyze_records(
     """Analyse records in memory: (one output per valid record, the graded events).
 
     An invalid record is skipped; its position (0-based) and reason go to ``errors`` if given,
-    else to the log.
+    else to the log. Event ids of merged events are relabelled in the outputs.
     """
     run = RecordRun(config)
     outputs: list[dict[str, Any]] = []
@@ -241,42 +376,83 @@ def analyze_records(
                 errors.append((index, str(exc)))
             else:
                 log.warning("record %d skipped: %s", index, exc)
-    return outputs, list(run.event_objects())
+    events = list(run.event_objects())
+    if run.alias:
+        for out in outputs:
+            out["event_id"] = run.resolve(out["event_id"])
+    return outputs, events
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 
 def _dump(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+def _load_line(line: bytes) -> Any:
+    try:
+        return _decode(line)
+    except msgspec.DecodeError as exc:
+        try:  # the stdlib parser for what msgspec refuses: bad UTF-8 (replaced), NaN, its error message
+            return json.loads(line.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as exc2:
+            raise InvalidRecord(f"invalid JSON: {exc2.msg} (column {exc2.colno})") from None
+        except ValueError:
+            raise InvalidRecord(f"invalid JSON: {exc}") from None
+
+
 def analyze_file(input_path: Path, output_path: Path, events_path: Path | None, config: Config) -> AnalyzeFileReport:
     """The file contract: every good line analysed, every bad one reported with its line number."""
     report = AnalyzeFileReport()
     run = RecordRun(config)
-    pending: list[str] = []
-    with open(input_path, encoding="utf-8", errors="replace") as src, open(output_path, "w", encoding="utf-8") as out:
-        for line_no, line in enumerate(src, start=1):
-            if not line.strip():
-                continue
-            report.lines_read += 1
-            try:
+    pending: list[bytes] = []
+    ev = open(events_path, "wb") if events_path is not None else None  # noqa: SIM115 (closed below)
+    try:
+        with open(input_path, "rb") as src, open(output_path, "wb") as out:
+            for line_no, line in enumerate(src, start=1):
+                if not line.strip():
+                    continue
+                report.lines_read += 1
                 try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidRecord(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-                pending.append(_dump(run.process(validate_record(raw))))
-                report.lines_ok += 1
-            except InvalidRecord as exc:
-                report.errors.append((line_no, str(exc)))
-            if len(pending) >= WRITE_BATCH:
-                out.write("\n".join(pending) + "\n")
-                pending.clear()
-        if pending:
-            out.write("\n".join(pending) + "\n")
-    if events_path is not None:
-        with open(events_path, "w", encoding="utf-8") as ev:
-            for event in run.event_objects():
-                ev.write(_dump(event) + "\n")
-                report.events += 1
-    else:
-        report.events = len(run.events)
+                    pending.append(_encode(run.process(validate_record(_load_line(line)))))
+                    report.lines_ok += 1
+                except InvalidRecord as exc:
+                    report.errors.append((line_no, str(exc)))
+                if len(pending) >= WRITE_BATCH:
+                    out.write(b"\n".join(pending) + b"\n")
+                    pending.clear()
+                    report.events += _write_events(ev, run.take_closed())
+            if pending:
+                out.write(b"\n".join(pending) + b"\n")
+        report.events += _write_events(ev, run.event_objects())
+    finally:
+        if ev is not None:
+            ev.close()
+    if run.alias:
+        _relabel(output_path, run)
     return report
+
+
+def _write_events(ev: Any, events: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    for event in events:
+        if ev is not None:
+            ev.write(_encode(event) + b"\n")
+        n += 1
+    return n
+
+
+def _relabel(path: Path, run: RecordRun) -> None:
+    """Rewrite lines whose event was merged into another (``"event_id":"E…"`` ends each line)."""
+    tmp = path.with_name(path.name + ".relabel")
+    with open(path, "rb") as src, open(tmp, "wb") as dst:
+        for line in src:
+            cut = line.rfind(b'"event_id":"')
+            if cut >= 0:
+                key = line[cut + 12 :].split(b'"', 1)[0].decode()
+                if key in run.alias:
+                    line = line[:cut] + b'"event_id":"' + run.resolve(key).encode() + b'"}\n'
+            dst.write(line)
+    os.replace(tmp, path)

@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\x00"), None)
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://[^\s\u4e00-\u9fff，。！？、；：]+", re.IGNORECASE)
@@ -21,6 +21,7 @@ _REPOST_CHAIN = re.compile(r"//\s*@[^:：\s]{1,30}\s*[:：]")
 _REPOST_PREFIX = re.compile(
     r"^\s*(?:转发微博|转发|【转】|\[转\]|转载|转自[^\s:：，,。]{0,20}|来源[:：][^\s，,。]{0,20})\s*[:：]?\s*"
 )
+_TRUNCATED_TAIL = re.compile(r"\s*(?:(?:\.{3}|…+)\s*(?:展开)?全文|展开全文)\s*[>》]?\s*$")
 _REPOST_ONLY = re.compile(r"^(?:转发微博|转发|repost|轉發微博)$", re.IGNORECASE)
 _NOT_CONTENT = re.compile(r"[\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
@@ -29,13 +30,22 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 def normalise(text: str | None) -> str:
     """NFKC (full-width → half-width), no tags/entities/zero-width characters, single spaces.
 
-    Case is folded for Latin letters so ``ABC`` and ``abc`` match; Chinese is untouched.
+    Case is folded for Latin letters so ``ABC`` and ``abc`` match; Chinese is untouched. Each step
+    runs only when the text needs it (``&`` for entities, ``<`` for tags, a non-NFKC text): most
+    posts need none, and this is on every item's path.
     """
     if not text:
         return ""
-    s = html.unescape(text)
-    s = _TAGS.sub(" ", s)
-    s = unicodedata.normalize("NFKC", s).translate(_ZERO_WIDTH).lower()
+    s = text
+    if "&" in s:
+        s = html.unescape(s)
+    if "<" in s:
+        s = _TAGS.sub(" ", s)
+    if not s.isascii():
+        if not unicodedata.is_normalized("NFKC", s):
+            s = unicodedata.normalize("NFKC", s)
+        s = s.translate(_ZERO_WIDTH)
+    s = s.lower()
     return _SPACES.sub(" ", s).strip()
 
 
@@ -43,9 +53,9 @@ def repost_core(normalised: str) -> str:
     """What a repost actually carries: the longest part of a ``//@用户:`` chain, prefixes removed.
 
     ``转发微博//@张三:清风寺门口发生冲突`` → ``清风寺门口发生冲突``; a plain post is returned as is
-    (minus a leading ``转自…``/``【转】``). A bare ``转发微博`` with nothing else yields ``""``.
+    (minus a leading ``转自…``/``【转】`` and a trailing ``…全文`` of a cut-off post). A bare ``转发微博`` with nothing else yields ``""``.
     """
-    parts = [_REPOST_PREFIX.sub("", p).strip() for p in _REPOST_CHAIN.split(normalised)]
+    parts = [_REPOST_PREFIX.sub("", p).strip() for p in _REPOST_CHAIN.split(_TRUNCATED_TAIL.sub("", normalised))]
     parts = [p for p in parts if p and not _REPOST_ONLY.match(p)]
     if not parts:
         return ""
