@@ -68,6 +68,55 @@ def stage_hotline_files() -> None:
     stage_hotline(ROOT / "var" / "hotline" / "inbox")
 
 
+def run_reports(airflow: str, yuqing: str, env: dict[str, str], log: Path) -> dict[str, list[str]]:
+    """专报 for the 重大 清风寺 event and the 周报, each drafted by its DAG, approved by a named leader
+    through the CLI (HITL steps cannot be answered inside `airflow dags test`; in the Airflow UI a
+    leader answers them under Browse → Required Actions), then sent 归口 by the same DAG; and a
+    risk assessment run from its CLI with the bundled survey, interviews and scores."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from yuqing.clock import local_today
+    from yuqing.db import session_scope
+    from yuqing.models import Event
+    from yuqing.reports.models import Report
+
+    with session_scope() as session:
+        top = session.scalars(select(Event).order_by(Event.score.desc())).first()
+    if top is None:
+        sys.exit("no event was graded; cannot make a 专报")
+    today = local_today()
+    monday_after = today + timedelta(days=7 - today.weekday())
+    runs = {
+        "舆情专报": ("yuqing_special_report", {"event_id": top.id}, "special", f"event:{top.id}"),
+        "舆情周报": ("yuqing_weekly_report", {"period": "weekly", "report_date": monday_after.isoformat()}, "weekly", None),
+    }
+    out: dict[str, list[str]] = {}
+    for name, (dag_id, conf, kind, key) in runs.items():
+        cmd = [airflow, "dags", "test", dag_id, "-c", json.dumps(conf), "--mark-success-pattern", "^approve$"]
+        run(cmd, env, log, f"running {dag_id} (draft; the approval step is left to the CLI)")
+        with session_scope() as session:
+            q = select(Report).where(Report.kind == kind) if key is None else select(Report).where(Report.key == key)
+            report = session.scalars(q.order_by(Report.id.desc())).first()
+            report_id, status, files = report.id, report.status, list(report.files.values())
+        if status == "draft":
+            run([yuqing, "report", "approve", str(report_id), "--by", "li_hua"], env, log,
+                f"approving {name} {report_id} as 李华 (li_hua) through the CLI")
+        run(cmd, env, log, f"running {dag_id} again: 归口报送 of the approved version")
+        out[name] = files
+    risk = DEMO / "risk"
+    run([yuqing, "risk", "assess", "--key", "demo:venue-regulation", "--title", "江城市宗教活动场所管理办法（修订）",
+         "--summary", "规范宗教活动场所收费、财务公开和安全管理。", "--group", "信教群众", "--group", "场所管理人员",
+         "--keyword", "清风寺", "--keyword", "香火钱", "--survey", str(risk / "survey.csv"),
+         "--interviews", str(risk / "interviews.csv"), "--scores", str(risk / "scores.json"),
+         "--verdict", "暂缓实施", "--by", "wang_jun"], env, log, "running the 重大决策舆情风险评估 (CLI)")
+    with session_scope() as session:
+        report = session.scalars(select(Report).where(Report.kind == "risk").order_by(Report.id.desc())).first()
+        out["舆情风险评估报告"] = list(report.files.values())
+    return out
+
+
 def main() -> None:
     out = ROOT / "output"
     logs = out / "demo-logs"
@@ -101,6 +150,7 @@ def main() -> None:
         today = local_today().isoformat()
         conf = json.dumps({"report_date": today})
         run([airflow, "dags", "test", "yuqing_daily_log", "-c", conf], env, log, "running yuqing_daily_log")
+        reports = run_reports(airflow, yuqing, env, log)
     finally:
         server.shutdown()
         mail.stop()
@@ -115,6 +165,8 @@ def main() -> None:
     if not daily.exists():
         sys.exit(f"the daily log was not written where expected: {daily}")
     print(f"\n舆情日志: {daily}")
+    for name, files in reports.items():
+        print(f"{name}: " + "  ".join(str(f) for f in files))
 
 
 if __name__ == "__main__":
