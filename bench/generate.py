@@ -158,26 +158,18 @@ STORY_KINDS: dict[str, dict[str, Any]] = {
         "wechat": ["暖心！{p}民宗局工作人员{x}|{d}，市民宗局工作人员{who}{x}，群众送来锦旗。"],
     },
 }
-SINGLETON_BANK = [
-    ("weibo", "{v}周末人好多，停车位根本找不到"),
-    ("weibo", "请问{v}现在几点开门？要预约吗"),
-    ("weibo", "第一次去{p}{v}，环境很清幽，推荐"),
-    ("weibo", "{v}门口卖香的大妈态度太差了"),
-    ("weibo", "今天在{v}看到好多外地游客，{p}旅游真火"),
-    ("forum", "{p}哪里有正规的宗教活动场所？新搬来的，想去礼拜"),
-    ("forum", "{v}的素斋好吃吗？周末想带家人去"),
-    ("forum", "问一下{p}民宗局办事大厅在哪，{s}那个吗"),
-    ("wenzheng", "咨询：在{p}开办宗教用品商店需要办理什么手续？"),
-    ("wenzheng", "{p}{s}路灯坏了很久，晚上去{v}很不安全，请修一下"),
-    ("hotline", "来电人咨询{v}春节期间开放时间。"),
-    ("hotline", "来电人反映{p}{s}有人占道摆摊卖香烛，影响通行。"),
-    ("news_comment", "{v}我去过，挺好的"),
-    ("news_comment", "支持依法管理宗教事务"),
-    ("wechat", "{p}周末好去处：{v}赏银杏|{v}的银杏叶黄了，周末不妨去走走。"),
-    ("portal", "市民宗局召开{n}月份工作例会|{d}，市民宗局召开工作例会，传达学习上级文件精神，部署近期工作。"),
-    ("portal", "{p}开展宗教活动场所安全检查|{d}，{p}对辖区{n}处宗教活动场所开展安全检查。"),
-    ("news", "{p}{n}处宗教活动场所完成消防改造|记者从市民宗局获悉，{p}{n}处宗教活动场所已完成消防设施改造。"),
+SUBJECTS = ["{v}", "{p}{v}", "{v}附近", "{p}{s}", "{s}那边", "市民宗局", "{p}民宗局"]
+MATTERS = [
+    "停车位根本找不到", "几点开门，要不要预约", "环境很清幽，推荐", "卖香的大妈态度太差", "外地游客特别多", "素斋好不好吃",
+    "路灯坏了很久，晚上不安全", "有人占道摆摊卖香烛", "厕所太脏没人打扫", "公交站牌被挪走了", "银杏叶黄了很好看", "志愿者讲解很专业",
+    "办事大厅搬到哪里了", "网上预约系统打不开", "门口的台阶太陡，老人不好走", "垃圾桶满了没人清", "拍照被保安拦住", "手机掉了被好心人捡到",
+    "能不能办婚礼", "有没有英文讲解", "轮椅能不能进", "能不能带宠物进去", "周边小吃店涨价了", "共享单车乱停",
+    "晚上灯光秀很漂亮", "有人在门口发传单", "新修的步道不错", "早上锻炼的人很多", "树上的鸟窝掉下来了", "围墙上有涂鸦",
+    "雨天地面很滑", "排队买票排了半小时", "导航总是导错路", "附近在修地铁，绕路很麻烦", "想捐点旧衣服，去哪里捐", "想做义工怎么报名",
+    "电话咨询一直占线", "办证需要带什么材料", "工作人员周末值班吗", "少数民族节日有什么活动", "古树挂牌了，保护得好", "门口的石狮子被刷了漆",
+    "香炉边的烟太呛", "夜里狗叫得厉害", "有流浪猫，谁在喂", "寺里的猫好可爱", "古建筑修缮什么时候完工", "寄存柜不够用",
 ]
+OPENERS_Q = ["", "", "请问", "有人知道", "说一下", "吐槽一下", "刚发现", "想问问", "提个建议：", "记录一下："]
 CHATTER = [
     "今天江城的天气真好，出去走走", "晚上吃火锅还是烧烤？纠结", "这场球踢得太臭了，主队又输了", "招聘启事：{p}某公司招聘销售，待遇优厚",
     "周末带娃去动物园，人山人海", "新开的奶茶店排队一小时", "地铁{n}号线又延误了，上班迟到", "代开发票，联系电话见主页",
@@ -204,6 +196,12 @@ def _story_facts(kind: str, rng: random.Random, start: datetime) -> dict[str, st
         "v": rng.choice(VENUES), "p": rng.choice(PLACES), "s": rng.choice(STREETS), "n": str(rng.choice([2, 3, 5, 8, 12, 20, 30, 50, 100, 200, 500])),
         "who": _name(rng), "d": f"{day.month}月{day.day}日", "x": rng.choice(STORY_KINDS[kind]["x"]),
     }
+
+
+def _where(kind: str, facts: dict[str, str]) -> str:
+    """What makes a story of this kind distinct: its venue, else its district, else the office."""
+    templates = " ".join(t for c, ts in STORY_KINDS[kind].items() if c != "x" for t in ts)
+    return facts["v"] if "{v}" in templates else facts["p"] if "{p}" in templates else ""
 
 
 def repost(text: str, rng: random.Random) -> str:
@@ -251,8 +249,9 @@ def _source(channel: str, rng: random.Random) -> tuple[str, str | None]:
 def labelled(n: int, seed: int = 7, start: datetime | None = None, days: float | None = None) -> Iterator[dict[str, Any]]:
     """n records in the ``yuqing analyze`` input format, each with its truth: ``event`` and ``original``.
 
-    ``event``: the story id (``S12``), or ``U…`` for an item that is its own event (singletons and
-    chatter); a repost has its original's. ``original``: the id of the item a repost copies, else None.
+    ``event``: the story id (``S12``); for a one-off post ``U:<place>:<matter>`` (the same complaint
+    about the same place is one matter to the office — mostly singletons), and ``U<n>`` for chatter;
+    a repost has its original's. ``original``: the id of the item a repost copies, else None.
     Records come in time order.
     """
     rng = random.Random(seed)
@@ -260,11 +259,18 @@ def labelled(n: int, seed: int = 7, start: datetime | None = None, days: float |
     days = days if days is not None else max(1.0, n / 10_000)
     kinds = list(STORY_KINDS)
     stories: list[dict[str, Any]] = []
-    n_stories = max(3, n // 60)
+    n_stories = max(3, n // 70)
+    taken: set[tuple[str, str]] = set()
     for s in range(n_stories):
-        kind = rng.choice(kinds)
-        t0 = _time(rng, start, days)
-        stories.append({"id": f"S{s}", "kind": kind, "facts": _story_facts(kind, rng, t0), "t0": t0,
+        for _attempt in range(30):  # two stories of one kind at one place would be one matter: avoid them
+            kind = rng.choice(kinds)
+            t0 = _time(rng, start, days)
+            facts = _story_facts(kind, rng, t0)
+            where = _where(kind, facts)
+            if (kind, where) not in taken and (kind, "x:" + facts["x"]) not in taken:
+                break
+        taken.update([(kind, where), (kind, "x:" + facts["x"])])
+        stories.append({"id": f"S{s}", "kind": kind, "facts": facts, "t0": t0,
                         "span": rng.choice([3, 6, 12, 24, 48]) * 3600})
     plan: list[tuple[datetime, str, Any]] = []
     for _ in range(n):
@@ -301,11 +307,15 @@ def labelled(n: int, seed: int = 7, start: datetime | None = None, days: float |
                 event = story["id"]
             elif what == "single":
                 facts = _story_facts("fight", rng, at)
-                channel, template = rng.choice(SINGLETON_BANK)
-                title, text = _fill(template, facts, rng)
-                if title is None:
-                    text = rng.choice(OPENERS) + text + rng.choice(CLOSERS).format(**facts)
-                event = f"U{i}"
+                channel = rng.choice(["weibo", "weibo", "forum", "wenzheng", "hotline", "news_comment", "wechat"])
+                subject = rng.choice(SUBJECTS).format(**facts)
+                matter = rng.choice(MATTERS)
+                text = rng.choice(OPENERS_Q) + subject + matter
+                if channel == "hotline":
+                    text = "来电人反映" + text
+                text += rng.choice(CLOSERS).format(**facts)
+                # the same complaint about the same place is one matter to the office, whoever posts it
+                event = f"U:{subject.replace('附近', '').replace('那边', '')}:{matter}"
             else:
                 channel = _pick_channel(rng)
                 text = rng.choice(OPENERS) + rng.choice(CHATTER).format(

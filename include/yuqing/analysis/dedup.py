@@ -20,6 +20,11 @@ alike to MinHash. They are different news when their facts differ: a number, a c
 place/agency name, a named place (the two characters before 寺/庙/观/堂/区/县/镇/路 …), or a
 person's name (a surname before 等/同志/主任/法师 …).
 
+MinHash LSH runs for relevant items only (the caller sets ``Fingerprint.near``): it is the costliest
+step per item, and an edited copy of a post about football is nobody's business. Every item is
+still checked for exact copies and against the prefix index, which catches what reposts mostly
+are — a prefix or a comment added, a chain, a cut-off tail, changed punctuation or spacing.
+
 Why bounded: a stream of a million items must not keep a million fingerprints. The index keeps
 originals seen within ``window`` (stream time: each item's own ``published_at``) and at most
 ``capacity`` of them, the oldest dropped first; an LSH bucket keeps its ``MAX_BUCKET`` newest keys.
@@ -104,6 +109,8 @@ class Fingerprint:
     exact: bytes
     facts: frozenset[str]
     at: datetime | None = None
+    near: bool = True
+    """Also look for near copies (LSH); False: exact copies only (an item no one will read twice)."""
     _shingles: np.ndarray | None = field(default=None, repr=False)
     _signature: np.ndarray | None = field(default=None, repr=False)
 
@@ -219,6 +226,8 @@ class DuplicateFinder:
             other = by_key[key]
             if (other.core.startswith(fp.core) or fp.core.startswith(other.core)) and confirm(fp, other):
                 return key
+        if not fp.near:
+            return None
         hits: Counter[Any] = Counter()
         for band, bucket_key in zip(self._bands, fp.band_keys(), strict=True):
             bucket = band.get(bucket_key)
@@ -244,6 +253,7 @@ class DuplicateFinder:
         self._exact.setdefault(fp.exact, fp.key)
         if len(fp.core) >= MIN_NEAR_CHARS:
             _push(self._prefix.setdefault(fp.core[:PREFIX_CHARS], []), fp.key)
+        if len(fp.core) >= MIN_NEAR_CHARS and fp.near:
             for band, bucket_key in zip(self._bands, fp.band_keys(), strict=True):
                 _push(band.setdefault(bucket_key, []), fp.key)
         self.expire()
@@ -271,6 +281,8 @@ class DuplicateFinder:
         if len(fp.core) < MIN_NEAR_CHARS:
             return
         _pull(self._prefix, fp.core[:PREFIX_CHARS], fp.key)
+        if not fp.near:
+            return
         for band, bucket_key in zip(self._bands, fp.band_keys(), strict=True):
             _pull(band, bucket_key, fp.key)
 

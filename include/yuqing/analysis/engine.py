@@ -7,6 +7,7 @@ run a million, so they are built once per configuration object and reused.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
@@ -43,6 +44,8 @@ class ItemAnalysis:
     sentiment: Sentiment
     terms: dict[str, float]
     fingerprint: Fingerprint
+    anchors: frozenset[str] = frozenset()
+    """Where it happened: configured places and named venues (an event is at one place)."""
 
     @property
     def matched_terms(self) -> list[str]:
@@ -52,6 +55,9 @@ class ItemAnalysis:
     def categories(self) -> list[str]:
         return list(self.hits.categories)
 
+
+_VENUE = re.compile(r"[\u4e00-\u9fff]{2}(?:清真寺|教堂|天主堂|福音堂|寺|庙|路|街|巷)")
+"""A named venue or street that the configuration may not list (南山寺, 城隍庙, 解放路 …)."""
 
 _CACHE: dict[int, tuple[Config, Components]] = {}
 _LOCK = Lock()
@@ -107,4 +113,6 @@ def analyze_item(
     sentiment = parts.sentiment.score(full, parts.segmenter, tokens)
     terms = item_terms(hits, parts.segmenter.keywords(tokens), parts.weights)
     fp = fingerprint(key, body or head, parts.entity_terms, at, parts.entities)
-    return ItemAnalysis(relevance.relevant, relevance.reason, hits, sentiment, terms, fp)
+    fp.near = relevance.relevant
+    anchors = frozenset(hits.places).union(_VENUE.findall(full)) if relevance.relevant else frozenset()
+    return ItemAnalysis(relevance.relevant, relevance.reason, hits, sentiment, terms, fp, anchors)

@@ -7,10 +7,14 @@ posts one matter: a fight at 清风寺 and its ticket price are two events), oth
 names 0.3 (they appear in nearly everything), numbers 0.
 
 An event keeps a centroid (the summed term weights of its members, trimmed to its strongest
-``CENTROID_SIZE`` terms). A new item looks up the open events sharing one of its terms through
+``CENTROID_SIZE`` terms, log-damped when compared so that a venue every member names does not
+swallow every other post about that venue). A new item looks up the open events sharing one of its terms through
 an inverted index (so the cost does not grow with the number of open events), scores the best
 ``MAX_CANDIDATES`` by cosine similarity, and joins the best one if it reaches ``similarity``
-(``grading.similarity`` in yuqing.yaml) with at least ``MIN_SHARED`` informative shared terms;
+(``grading.similarity`` in yuqing.yaml) and shares at least ``MIN_SHARED`` content words with it
+(places and agency names do not count: the same venue alone is not the same matter), and — when
+both name places — names one of the event's places (the same complaint about another venue is
+another matter; the city every other post names does not count);
 otherwise it opens a new event. When the item is that close to a second event too, and the two
 events' centroids are close to each other, the smaller event is merged into the larger one
 (``merges`` lists them so the caller can relabel members).
@@ -37,7 +41,7 @@ SIGNATURE_SIZE = 20
 CENTROID_SIZE = 40
 ITEM_TERMS = 16
 MIN_SHARED = 2
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 8
 PER_TERM = 64
 """Open events looked at per shared term, most recently joined first."""
 MERGE_FACTOR = 1.0
@@ -45,8 +49,15 @@ MERGE_FACTOR = 1.0
 DEFAULT_CAPACITY = 50_000
 IDF_PRIOR_DOCS = 50
 """Pseudo-documents in the IDF: a run of a dozen items falls back to the lexicon priors."""
+COMMON_ANCHOR = 0.2
 COMMON_SHARE = 0.05
 """A term in more than this share of the stream (after 1000 items) finds no candidates alone."""
+
+
+def _damp(weight: float) -> float:
+    """Centroid weights grow with the log of their sum: a venue named by every member must not
+    outweigh what the members say, or the event swallows every post about the venue."""
+    return 1.0 + math.log1p(weight)
 
 
 class TermWeights:
@@ -58,6 +69,10 @@ class TermWeights:
         self._agency = frozenset(agency_terms)
         self._cache: dict[str, float] = {}
 
+    def is_content(self, term: str) -> bool:
+        """A word that says what happened (not where, not which office): two of them must be shared."""
+        return term not in self._places and term not in self._agency
+
     def keyword_terms(self) -> frozenset[str]:
         """Terms whose hourly counts make a keyword baseline for velocity: places and category terms."""
         return self._places | self._category
@@ -65,10 +80,10 @@ class TermWeights:
     def __call__(self, term: str) -> float:
         w = self._cache.get(term)
         if w is None:
-            if term in self._category:
-                w = 2.0
-            elif term in self._places:
+            if term in self._places:
                 w = 1.5
+            elif term in self._category:
+                w = 2.0
             elif term in self._agency:
                 w = 0.3
             elif term.isdigit() or not any(ch.isalpha() for ch in term):
@@ -111,7 +126,10 @@ class EventDraft:
     size: int = 0
     new_items: list[Any] = field(default_factory=list)
     norm: float = 0.0
-    """The centroid's TF-IDF length, refreshed when the event changes (0: to be computed)."""
+    """The centroid's TF-IDF length (0: to be computed), refreshed when the event has grown by a tenth."""
+    norm_size: int = 0
+    anchors: dict[str, int] = field(default_factory=dict)
+    """Places and venues its members name, with how many did."""
 
     def signature(self, weight: TermWeights | None = None) -> list[str]:
         return sorted(self.counts, key=lambda t: (-self.counts[t], t))[:SIGNATURE_SIZE]
@@ -135,6 +153,7 @@ class EventGrouper:
         self.index: dict[str, dict[Any, None]] = {}
         """term → open events whose centroid has it, most recently joined last."""
         self.df: dict[str, int] = {}
+        self.anchor_df: dict[str, int] = {}
         self.docs = 0
         self.latest: datetime | None = None
         self.merges: list[tuple[Any, Any]] = []
@@ -144,14 +163,23 @@ class EventGrouper:
     def idf(self, term: str) -> float:
         return math.log((self.docs + IDF_PRIOR_DOCS) / (self.df.get(term, 0) + 1)) + 1.0
 
-    def observe(self, terms: Iterable[str]) -> None:
+    def observe(self, terms: Iterable[str], anchors: Iterable[str] = ()) -> None:
         """Count an item's terms for the IDF (every relevant item, duplicates too, is a document)."""
         self.docs += 1
         df = self.df
         for t in terms:
             df[t] = df.get(t, 0) + 1
+        for a in anchors:
+            self.anchor_df[a] = self.anchor_df.get(a, 0) + 1
         if len(df) > 2_000_000:  # a vocabulary that large is noise: keep the terms seen more than once
             self.df = {t: n for t, n in df.items() if n > 1}
+
+    def specific(self, anchors: frozenset[str]) -> frozenset[str]:
+        """Anchors that say where: not the city every other post names (over ``COMMON_ANCHOR`` of items)."""
+        if self.docs < 200 or not anchors:
+            return anchors
+        limit = self.docs * COMMON_ANCHOR
+        return frozenset(a for a in anchors if self.anchor_df.get(a, 0) <= limit)
 
     def vector(self, terms: dict[str, float]) -> dict[str, float]:
         return {t: w * self.idf(t) for t, w in terms.items()}
@@ -165,15 +193,21 @@ class EventGrouper:
         self.events[key] = draft
         self._index(draft, counts)
 
-    def create(self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> EventDraft:
+    def create(
+        self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None, anchors: Iterable[str] = ()
+    ) -> EventDraft:
         draft = EventDraft(key, {}, is_new=True)
         self.events[key] = draft
-        self.join(key, item_key, terms, at)
+        self.join(key, item_key, terms, at, anchors)
         return draft
 
-    def join(self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> None:
+    def join(
+        self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None, anchors: Iterable[str] = ()
+    ) -> None:
         """Record membership (duplicates join too: a repost is more reaction to the same matter)."""
         draft = self.events[key]
+        for a in anchors:
+            draft.anchors[a] = draft.anchors.get(a, 0) + 1
         counts = draft.counts
         for t, w in terms.items():
             counts[t] = counts.get(t, 0.0) + w
@@ -183,19 +217,23 @@ class EventGrouper:
                 self._unindex(t, key)
             draft.counts = counts = keep
         self._index(draft, terms)
-        draft.norm = 0.0
         draft.size += 1
+        if draft.size > draft.norm_size * 1.1:
+            draft.norm = 0.0
         draft.new_items.append(item_key)
         self._touch(draft, at)
 
-    def assign(self, item_key: Any, terms: dict[str, float], at: datetime | None = None) -> Any | None:
+    def assign(
+        self, item_key: Any, terms: dict[str, float], at: datetime | None = None, anchors: Iterable[str] = ()
+    ) -> Any | None:
         """Add the item to the best matching open event and return its key, or None if none fits."""
         self._advance(at)
-        scored = self.candidates(terms, at)
+        anchors = frozenset(anchors)
+        scored = self.candidates(terms, at, anchors)
         if not scored:
             return None
         best_sim, best = scored[0]
-        self.join(best.key, item_key, terms, at)
+        self.join(best.key, item_key, terms, at, anchors)
         if len(scored) > 1:
             second = scored[1][1]
             if self.centroid_similarity(best, second) >= self.similarity * MERGE_FACTOR:
@@ -203,8 +241,11 @@ class EventGrouper:
                 return best.key if second.size <= best.size else second.key
         return best.key
 
-    def candidates(self, terms: dict[str, float], at: datetime | None = None) -> list[tuple[float, EventDraft]]:
+    def candidates(
+        self, terms: dict[str, float], at: datetime | None = None, anchors: frozenset[str] = frozenset()
+    ) -> list[tuple[float, EventDraft]]:
         """Open events the item reaches the threshold with, best first."""
+        anchors = self.specific(anchors)
         if not terms:
             return []
         common = self.docs * COMMON_SHARE if self.docs >= 1000 else math.inf
@@ -217,11 +258,16 @@ class EventGrouper:
             return []
         vec = self.vector(terms)
         norm = math.sqrt(sum(v * v for v in vec.values()))
+        content = [t for t in terms if self.weight.is_content(t)]
         out = []
         for key, n in shared.most_common(MAX_CANDIDATES):
             if n < MIN_SHARED:
                 break
             draft = self.events[key]
+            if sum(1 for t in content if t in draft.counts) < MIN_SHARED:
+                continue  # the same venue or office alone is not the same matter
+            if anchors and draft.anchors and anchors.isdisjoint(draft.anchors):
+                continue  # the same words about another place: another matter
             sim = self._cosine(vec, norm, draft)
             if sim >= self.similarity:
                 out.append((sim, draft))
@@ -262,7 +308,7 @@ class EventGrouper:
         return sum(draft.counts.get(t, 0.0) * self.idf(t) for t in terms)
 
     def centroid_similarity(self, a: EventDraft, b: EventDraft) -> float:
-        va = {t: w * self.idf(t) for t, w in a.counts.items()}
+        va = {t: _damp(w) * self.idf(t) for t, w in a.counts.items()}
         na = math.sqrt(sum(v * v for v in va.values()))
         return self._cosine(va, na, b)
 
@@ -273,11 +319,12 @@ class EventGrouper:
         for t, x in vec.items():
             w = counts.get(t)
             if w is not None:
-                dot += x * w * idf(t)
+                dot += x * _damp(w) * idf(t)
         if not dot or not norm:
             return 0.0
         if not draft.norm:
-            draft.norm = math.sqrt(sum((w * idf(t)) ** 2 for t, w in counts.items()))
+            draft.norm = math.sqrt(sum((_damp(w) * idf(t)) ** 2 for t, w in counts.items()))
+            draft.norm_size = draft.size
         return dot / (norm * draft.norm)
 
     def _index(self, draft: EventDraft, terms: Iterable[str]) -> None:

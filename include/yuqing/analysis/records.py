@@ -225,17 +225,17 @@ class RecordRun:
         else:
             event_key = self.resolve(self.event_of.get(original))
         if ia.relevant:
-            self.grouper.observe(ia.terms)
+            self.grouper.observe(ia.terms, ia.anchors)
             if at is not None:
                 self._keywords.add(ia.terms, at)
         if event_key is not None and event_key in self.grouper.events:
-            self.grouper.join(event_key, rec.id, ia.terms, at)  # a repost joins its original's event
+            self.grouper.join(event_key, rec.id, ia.terms, at, ia.anchors)  # a repost joins its original's event
         elif ia.relevant:
-            event_key = self.grouper.assign(rec.id, ia.terms, at)
+            event_key = self.grouper.assign(rec.id, ia.terms, at, ia.anchors)
             if event_key is None:
                 self.opened += 1
                 event_key = f"E{self.opened:05d}"
-                self.grouper.create(event_key, rec.id, ia.terms, at)
+                self.grouper.create(event_key, rec.id, ia.terms, at, ia.anchors)
                 self.events[event_key] = _EventState(event_key)
             self._apply_merges()
         else:

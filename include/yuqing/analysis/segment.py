@@ -21,6 +21,10 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
+def _is_keyword(tok: str) -> bool:
+    return len(tok) >= 2 and tok not in STOPWORDS and not tok.isdigit() and any(ch.isalnum() for ch in tok)
+
+
 class Segmenter:
     """Cuts normalised text into words, keeping the configured domain words whole."""
 
@@ -28,6 +32,7 @@ class Segmenter:
         import rjieba  # imported here: only analysis needs it
 
         self._jieba = rjieba.Jieba()
+        self._is_keyword: dict[str, bool] = {}
         for word in sorted({w.strip() for w in user_words if w and w.strip()}):
             self._jieba.add_word(word, None, None)
 
@@ -37,10 +42,14 @@ class Segmenter:
 
     def keywords(self, tokens: Iterable[str]) -> list[str]:
         """Content words for event signatures: two or more characters, not a stop word or number."""
+        known = self._is_keyword
         out: list[str] = []
         for tok in tokens:
-            tok = tok.strip()
-            if len(tok) < 2 or tok in STOPWORDS or tok.isdigit() or not any(ch.isalnum() for ch in tok):
-                continue
-            out.append(tok)
+            ok = known.get(tok)
+            if ok is None:
+                ok = _is_keyword(tok.strip())
+                if len(known) < 500_000:
+                    known[tok] = ok
+            if ok:
+                out.append(tok.strip())
         return out
