@@ -109,14 +109,24 @@ def yuqing_public_response() -> None:
         return dataclasses.asdict(outcome)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def report(**context) -> dict:
-        """Deliver the warnings (partial or refused publication) and notices raised by this run."""
+    def report(draft: dict, **context) -> dict:
+        """Deliver the warnings and notices raised; the run fails if publication was refused or is partial."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from yuqing.cases.models import PublicResponse
+        from yuqing.db import session_scope
         from yuqing_airflow.case_notify import send_case_escalations
         from yuqing_airflow.delivery import send_pending_warnings
 
-        return {"notices": send_case_escalations(context), "warnings": send_pending_warnings(context)}
+        sent = {"notices": send_case_escalations(context), "warnings": send_pending_warnings(context)}
+        with session_scope() as session:
+            response = session.get(PublicResponse, draft["response_id"])
+            state = response.state if response else "missing"
+        if state in ("refused", "partial", "publishing", "approved"):
+            raise AirflowFailException(f"response {draft['response_id']} ended {state}: see the warning sent")
+        return sent | {"response_state": state}
 
-    prepare >> edit_draft >> countersign >> approve_text >> publish(prepare) >> report()
+    prepare >> edit_draft >> countersign >> approve_text >> publish(prepare) >> report(prepare)
 
 
 public_response_dag = yuqing_public_response()

@@ -1,0 +1,270 @@
+"""Handling and public response on a real Airflow stack (api-server, scheduler, dag-processor;
+LocalExecutor), answered over REST by named users with SimpleAuthManager enforcing ``assigned_users``.
+
+One stack and one demo world serve every test here (module scope), in story order:
+C2d approval (an unassigned admin is refused) → the first response draft rejected → a second
+attempt published identically on the three loopback channels → a text changed after approval
+refused → one channel down (retried, reported, nothing twice) → a C2d request left unanswered
+(safe default, escalation) → overdue escalation by the hourly sweep run at a later moment.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from sqlalchemy import func, select
+
+from e2e_support import ROOT, DemoWorld, start_world
+
+sys.path.insert(0, str(ROOT / "include" / "demo"))
+from channels import ChannelServer, start_channels  # noqa: E402
+from stack import Api, Stack, stack_env  # noqa: E402
+
+from demo_sinks import free_port  # noqa: E402
+from yuqing.cases.models import Case, CaseApproval, CaseEscalation, PublicResponse  # noqa: E402
+from yuqing.db import session_scope  # noqa: E402
+from yuqing.models import AuditLog, EarlyWarning, Event  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+USERS = {"admin": "admin", "chen_gang": "user", "li_hua": "admin", "wang_jun": "user", "zheng_yan": "user",
+         "zhao_min": "user", "zhang_jing": "user", "liu_yang": "admin"}
+PR, C2D, SWEEP = "yuqing_public_response", "yuqing_event_assessment", "yuqing_case_handling"
+
+
+class World:
+    def __init__(self, demo: DemoWorld, channels: ChannelServer, api: Api, publish: Path, major: str):
+        self.demo, self.channels, self.api, self.publish, self.major = demo, channels, api, publish, major
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("e2e_response")
+    mp = pytest.MonkeyPatch()
+    store = tmp / "yuqing.db"
+    shutil.copy(_sqlite_template, store)
+    mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    demo = start_world(tmp, mp)
+    publish = tmp / "publish"
+    channels = start_channels(publish)
+    for key, value in channels.connections(publish).items():
+        mp.setenv(key, value)
+    _collect_demo_sources()
+    port = free_port()
+    import os
+
+    stack = Stack(tmp / "airflow", {}, port)
+    stack.home.mkdir()
+    stack.env = stack_env(stack.home, port, USERS, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
+    try:
+        stack.start()
+        api = Api(stack.base)
+        api.unpause(C2D, PR)
+        api.trigger(SWEEP, "sweep_1")
+        assert api.wait_run(SWEEP, "sweep_1") == "success", api.task_states(SWEEP, "sweep_1")
+        with session_scope() as session:
+            major = session.scalar(select(Case.number).where(Case.level == "重大"))
+        assert major, "the demo's 清风寺 event should open a 重大 case"
+        yield World(demo, channels, api, publish, major)
+    finally:
+        stack.stop()
+        channels.shutdown()
+        channels.server_close()
+        demo.stop()
+        mp.undo()
+
+
+def _collect_demo_sources() -> None:
+    """The store as yuqing_collect leaves it (collected and analysed in-process, to keep this fast)."""
+    from yuqing.analysis import analyze_pending
+    from yuqing.collection import collect_source, sync_sources
+    from yuqing.config import load_config
+
+    config = load_config()
+    with session_scope() as session:
+        sync_sources(session, config)
+    for source in config.sources:
+        if source.enabled and source.type != "manual":
+            collect_source(config, source.id)
+    with session_scope() as session:
+        analyze_pending(session, config)
+
+
+def _walk_response(w: World, run_id: str, *, text: str | None = None, decision: str = "Approve",
+                   reason: str = "", before_approval=None) -> None:
+    """Drafter → (会签 by each agency named) → leader, over REST as the assigned people."""
+    api = w.api
+    api.wait_request(PR, run_id, "edit_draft")
+    r = api.answer("zheng_yan", PR, run_id, "edit_draft", "OK", {"text": text or ""})
+    assert r.status_code == 200, r.text
+    with session_scope() as session:
+        agencies = session.scalar(select(PublicResponse.agencies).where(PublicResponse.dag_run_id == run_id))
+    for i, _agency in enumerate(agencies):
+        detail = api.wait_request(PR, run_id, "countersign", map_index=i)
+        assert [u["id"] for u in detail["assigned_users"]] == ["zhang_jing"]
+        assert api.answer("zhang_jing", PR, run_id, "countersign", "Approve", {"reason": ""}, i).status_code == 200
+    detail = api.wait_request(PR, run_id, "approve_text")
+    assert [u["id"] for u in detail["assigned_users"]] == ["chen_gang"]
+    if before_approval:
+        before_approval()
+    r = api.answer("chen_gang", PR, run_id, "approve_text", decision, {"reason": reason})
+    assert r.status_code == 200, r.text
+
+
+def _posts(w: World) -> tuple[int, int]:
+    return len(w.channels.weibo), len(w.channels.wechat)
+
+
+def test_c2d_major_case_waits_for_the_assigned_leader_and_others_are_refused(world: World) -> None:
+    api, run = world.api, f"c2d__{world.major}"
+    detail = api.wait_request(C2D, run, "approve_handling")
+    assert [u["id"] for u in detail["assigned_users"]] == ["chen_gang"]
+    assert "预控处置意见" in detail["subject"] and "性质" in detail["body"] and "风险" in detail["body"]
+    with session_scope() as session:
+        case = session.scalar(select(Case).where(Case.number == world.major))
+        assert (case.state, case.assessment_state) == ("受理", "requested")  # handling has not started
+    for intruder in ("liu_yang", "li_hua"):  # admins, but not assigned
+        r = api.answer(intruder, C2D, run, "approve_handling", "Approve", {"reason": ""})
+        assert r.status_code == 403 and "is not a respondent" in r.text
+    assert api.answer("chen_gang", C2D, run, "approve_handling", "Approve", {"reason": ""}).status_code == 200
+    assert api.wait_run(C2D, run) == "success"
+    with session_scope() as session:
+        case = session.scalar(select(Case).where(Case.number == world.major))
+        assert (case.state, case.assessment_state) == ("转办", "approved")
+        approval = session.scalar(select(CaseApproval).where(CaseApproval.kind == "assessment"))
+        assert (approval.decision, approval.decided_by, approval.run_id) == ("approved", "chen_gang", run)
+    assert api.run_state(PR, f"response__{run}") is not None, "approval starts the public response"
+
+
+def test_c5_rejected_draft_publishes_nothing_and_keeps_the_reason(world: World) -> None:
+    run = f"response__c2d__{world.major}"
+    _walk_response(world, run, decision="Reject", reason="涉警表述须与公安机关再核对")
+    assert world.api.wait_run(PR, run) == "success"
+    states = world.api.task_states(PR, run)
+    assert states["publish"] == "skipped" and states["countersign[0]"] == "success", states
+    assert _posts(world) == (0, 0) and not (world.publish / "rss.xml").exists()
+    with session_scope() as session:
+        response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))
+        assert response.state == "rejected"
+        row = session.scalar(select(CaseApproval).where(CaseApproval.response_id == response.id,
+                                                        CaseApproval.kind == "publication"))
+        assert (row.decision, row.decided_by, row.reason) == ("rejected", "chen_gang", "涉警表述须与公安机关再核对")
+
+
+def test_c5_g1_g2_second_attempt_is_published_identically_with_proof_of_approval(world: World) -> None:
+    run = world.api.trigger(PR, "attempt_2", {"case_number": world.major, "template": "情况说明",
+                                              "form": "网上发布", "channels": ["weibo", "wechat", "website"]})
+    with session_scope() as session:
+        pass
+    _walk_response(world, run)
+    assert world.api.wait_run(PR, run) == "success", world.api.task_states(PR, run)
+    with session_scope() as session:
+        response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))
+        assert (response.attempt, response.state, response.on_time) == (2, "published", True)
+        text, sha = response.text, response.text_sha256
+        approval = session.scalar(select(CaseApproval).where(CaseApproval.response_id == response.id,
+                                                             CaseApproval.kind == "publication"))
+        assert (approval.decided_by, approval.text_sha256) == ("chen_gang", sha)
+        urls = {p.channel: p.url for p in response.publications}
+        audit = session.scalar(select(AuditLog).where(AuditLog.action == "approval.approved.publication"))
+        assert audit.actor == "chen_gang" and audit.detail["sha256"] == sha and audit.detail["run_id"] == run
+        assert audit.dag_id == PR and audit.task_id == "approve_text"
+    assert world.channels.weibo[0]["text"] == text == world.channels.wechat[0]["content"]
+    page = requests.get(urls["website"], timeout=5).text
+    import html
+    import re
+
+    assert html.unescape(re.search(r'<pre class="release-text">(.*?)</pre>', page, re.S).group(1)) == text
+    assert requests.get(urls["weibo"], timeout=5).status_code == 200
+    assert "清风寺" in requests.get(f"{world.channels.base_url}/site/rss.xml", timeout=5).text
+
+
+def test_g1_text_changed_after_approval_is_refused_and_warned(world: World) -> None:
+    run = world.api.trigger(PR, "attempt_3", {"case_number": world.major, "template": "通报", "form": "网上发布",
+                                              "channels": ["weibo", "wechat", "website"]})
+    before = _posts(world)
+
+    def tamper() -> None:
+        with session_scope() as session:
+            response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))
+            response.text += "（审核后私自添加的一句）"
+
+    _walk_response(world, run, before_approval=tamper)
+    assert world.api.wait_run(PR, run) == "failed"
+    assert world.api.task_states(PR, run)["publish"] == "failed" and _posts(world) == before
+    with session_scope() as session:
+        response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))
+        assert response.state == "refused"
+        assert session.scalar(select(EarlyWarning).where(EarlyWarning.dedup_key == f"publication:{response.id}:refused"))
+
+
+def test_c5_one_channel_down_is_retried_reported_and_never_doubled(world: World) -> None:
+    world.channels.fail["wechat"] = 3  # the whole first attempt of the publish task fails on WeChat
+    weibo_before, wechat_before = _posts(world)
+    run = world.api.trigger(PR, "attempt_4", {"case_number": world.major, "template": "辟谣", "form": "网上发布",
+                                              "channels": ["weibo", "wechat", "website"]})
+    _walk_response(world, run)
+    assert world.api.wait_run(PR, run) == "success", world.api.task_states(PR, run)
+    assert _posts(world) == (weibo_before + 1, wechat_before + 1)
+    tis = world.api.get(f"/dags/{PR}/dagRuns/{run}/taskInstances")["task_instances"]
+    assert next(t for t in tis if t["task_id"] == "publish")["try_number"] == 2
+    with session_scope() as session:
+        response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))
+        assert response.state == "published"
+        warning = session.scalar(select(EarlyWarning).where(EarlyWarning.dedup_key.like(f"publication:{response.id}:partial%")))
+        assert "未发布：微信公众号" in warning.summary
+    assert any("公开回应部分渠道未发布" in str(m["Subject"]) for m in world.demo.mail.messages)
+
+
+def test_c2d_unanswered_request_defaults_to_not_approved_and_escalates(world: World) -> None:
+    from yuqing.cases.service import open_case_for_event
+    from yuqing.clock import utcnow
+    from yuqing.config import load_config
+
+    path = world.demo.config_path
+    original = path.read_text(encoding="utf-8")
+    raw = yaml.safe_load(original)
+    raw["cases"]["deadlines"]["assessment_timeout_hours"] = 0.002  # 7.2 s
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    try:
+        with session_scope() as session:
+            event = Event(title="慈云寺门前聚集，要求退还功德款", level="重大", categories=["涉稳"], signature=["慈云寺"],
+                          first_seen_at=utcnow(), last_seen_at=utcnow(), updated_at=utcnow())
+            session.add(event)
+            session.flush()
+            number = open_case_for_event(session, load_config(), event, now=utcnow()).number
+        run = world.api.trigger(C2D, f"c2d__{number}", {"case_number": number})
+        assert world.api.wait_run(C2D, run, timeout=90) == "success"
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert world.api.task_states(C2D, run)["start_handling"] == "skipped"
+    with session_scope() as session:
+        row = session.scalar(select(CaseApproval).where(CaseApproval.run_id == run))
+        assert (row.decision, row.decided_by) == ("timed_out", None)
+        case = session.scalar(select(Case).where(Case.number == number))
+        assert (case.state, case.assessment_state) == ("受理", "timed_out")
+        esc = session.scalar(select(CaseEscalation).where(CaseEscalation.case_id == case.id))
+        assert (esc.deadline, esc.person, esc.status) == ("assessment", "wang_jun", "sent")
+    assert any(m["To"] == "wangjun@mzj.jiangcheng.example.gov.cn" and number in str(m["Subject"])
+               for m in world.demo.mail.messages)
+
+
+def test_p1_overdue_cases_escalate_when_the_sweep_runs_later(world: World) -> None:
+    from yuqing.clock import local, utcnow
+
+    later = local(utcnow() + timedelta(days=30)).isoformat()
+    run = world.api.trigger(SWEEP, "sweep_later", {"as_of": later})
+    assert world.api.wait_run(SWEEP, run) == "success", world.api.task_states(SWEEP, run)
+    with session_scope() as session:
+        steps = dict(session.execute(select(CaseEscalation.step, func.count()).group_by(CaseEscalation.step)).all())
+        assert steps.get(1, 0) > 0 and steps.get(2, 0) > 0
+        unsent = session.scalar(select(func.count()).select_from(CaseEscalation).where(CaseEscalation.status != "sent"))
+        assert unsent == 0
+    assert any(m["To"] == "chengang@mzj.jiangcheng.example.gov.cn" and "督办" in str(m["Subject"])
+               for m in world.demo.mail.messages)
