@@ -212,7 +212,7 @@ def render_docx(doc: ReportDocument, docx_path: Path, chart_paths: dict[int, Pat
 
     template = templates_dir() / DOCX_TEMPLATE
     if not template.exists():
-        raise FileNotFoundError(f"DOCX template missing: {template} (build it with templates/reports/make_docx_template.py)")
+        raise FileNotFoundError(f"DOCX template missing: {template} (build it with include/yuqing/reports/docx_template.py)")
     tpl = DocxTemplate(str(template))
     sub = tpl.new_subdoc()
     for s in doc.sections:

@@ -1,6 +1,6 @@
 """Build templates/reports/report.docx, the docxtpl template every report's DOCX is rendered from.
 
-Run after changing the styles: ``.venv/bin/python templates/reports/make_docx_template.py``.
+Run after changing the styles: ``.venv/bin/python include/yuqing/reports/docx_template.py``.
 A4 paper; East Asian fonts set on the styles (宋体 body, 黑体 headings) with the theme font
 attributes removed, since those override ``w:eastAsia``. Placeholders: ``{{ organisation }}``,
 ``{{ title }}``, ``{{ subtitle }}``, ``{{ meta }}``, ``{{p body }}`` (a subdocument) and ``{{ footer }}``.
@@ -13,7 +13,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-OUT = Path(__file__).with_name("report.docx")
+OUT = Path(__file__).resolve().parents[3] / "templates" / "reports" / "report.docx"
 
 
 def east_asian(style, latin: str, east: str, size: float | None = None) -> None:
