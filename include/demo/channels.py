@@ -42,6 +42,10 @@ class ChannelServer(ThreadingHTTPServer):
         self.fail: dict[str, int] = {}
         self.down: set[str] = set()
         self.calls: list[str] = []
+        saved = folder / "posts.json" if folder else None
+        if saved and saved.exists():  # the demo's platforms keep what they published across runs
+            data = json.loads(saved.read_text(encoding="utf-8"))
+            self.weibo, self.wechat = data.get("weibo", []), data.get("wechat", [])
 
     @property
     def base_url(self) -> str:
