@@ -52,15 +52,37 @@ def test_score_is_between_minus_one_and_one(demo_config: Config) -> None:
         assert -1 <= parts.sentiment.score(normalise(text), parts.segmenter).score <= 1
 
 
-def test_macro_f1_on_labelled_set_is_reported_and_above_075(demo_config: Config) -> None:
-    rows = [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(rows) >= 60
+def _rows() -> list[dict]:
+    return [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_labelled_set_is_large_varied_and_keeps_a_held_out_part() -> None:
+    rows = _rows()
+    assert len(rows) >= 300
+    assert len({r["id"] for r in rows}) == len(rows) and len({r["text"] for r in rows}) == len(rows)
     assert {r["label"] for r in rows} == {"negative", "neutral", "positive"}
-    assert len({r["source_type"] for r in rows}) >= 6
-    predicted = [_label(demo_config, r["text"]) for r in rows]
-    score = macro_f1([r["label"] for r in rows], predicted)
-    print(f"sentiment macro-F1 on {len(rows)} labelled items: {score:.3f}")
-    assert score > 0.75, f"macro-F1 {score:.3f} on {EVAL_SET.name}"
+    assert {r["split"] for r in rows} == {"dev", "heldout"}
+    held_out = [r for r in rows if r["split"] == "heldout"]
+    assert len(held_out) >= 100
+    for part in (rows, held_out):
+        assert len({r["source_type"] for r in part}) == 8  # every channel, every label in most of them
+    # the shortcut a model could learn (portal = neutral, weibo = opinion) is broken on purpose
+    assert {r["label"] for r in rows if r["source_type"] == "portal"} == {"negative", "neutral", "positive"}
+    assert {r["label"] for r in rows if r["source_type"] == "weibo"} == {"negative", "neutral", "positive"}
+
+
+def test_macro_f1_on_labelled_set_meets_the_target(demo_config: Config) -> None:
+    """Target (issue 4): macro-F1 ≥ 0.80 on the whole set; the held-out part is reported beside it."""
+    rows = _rows()
+    predicted = {r["id"]: _label(demo_config, r["text"]) for r in rows}
+    scores = {}
+    for name, part in (("all", rows), ("dev", [r for r in rows if r["split"] == "dev"]),
+                       ("heldout", [r for r in rows if r["split"] == "heldout"])):
+        scores[name] = macro_f1([r["label"] for r in part], [predicted[r["id"]] for r in part])
+    print("sentiment macro-F1 " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+    assert scores["all"] >= 0.80, scores
+    assert scores["dev"] >= 0.95, scores  # the part the rules were written against
+    assert scores["heldout"] >= 0.70, scores  # never tuned on: how well the rules generalise
 
 
 def test_macro_f1_counts_every_class_equally() -> None:

@@ -34,7 +34,7 @@ class Components:
     """An Aho-Corasick automaton over ``entity_terms`` (one pass per text)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemAnalysis:
     """Everything the analysis decides about one item on its own (before duplicates and events)."""
 

@@ -42,7 +42,7 @@ CENTROID_SIZE = 40
 ITEM_TERMS = 16
 MIN_SHARED = 2
 MAX_CANDIDATES = 8
-PER_TERM = 64
+PER_TERM = 16
 """Open events looked at per shared term, most recently joined first."""
 MERGE_FACTOR = 1.0
 """Two events merge when their centroids are at least ``similarity × MERGE_FACTOR`` alike."""
@@ -97,19 +97,25 @@ class TermWeights:
 
 def item_terms(hits: LexiconHits, keywords: list[str], weight: TermWeights) -> dict[str, float]:
     """The item's key terms with their prior weight × (1 + log tf), strongest first, at most ``ITEM_TERMS``."""
-    counts = Counter(keywords)
+    counts: dict[str, int] = {}
+    for t in keywords:
+        counts[t] = counts.get(t, 0) + 1
     for t in hits.places:
-        counts[t] += 1
+        counts[t] = counts.get(t, 0) + 1
     for ts in hits.categories.values():
         for t in ts:
-            counts[t] += 1
+            counts[t] = counts.get(t, 0) + 1
     for t in hits.agency:
-        counts[t] += 1
+        counts[t] = counts.get(t, 0) + 1
     terms: dict[str, float] = {}
+    log = math.log
+    cache = weight._cache
     for t, n in counts.items():
-        w = weight(t)
+        w = cache.get(t)
+        if w is None:
+            w = weight(t)
         if w > 0:
-            terms[t] = w * (1.0 + math.log(n))
+            terms[t] = w if n == 1 else w * (1.0 + log(n))
     if len(terms) > ITEM_TERMS:
         terms = dict(sorted(terms.items(), key=lambda kv: -kv[1])[:ITEM_TERMS])
     return terms
@@ -154,6 +160,8 @@ class EventGrouper:
         """term → open events whose centroid has it, most recently joined last."""
         self.df: dict[str, int] = {}
         self.anchor_df: dict[str, int] = {}
+        self._idf: dict[str, float] = {}
+        self._idf_docs = 0
         self.docs = 0
         self.latest: datetime | None = None
         self.merges: list[tuple[Any, Any]] = []
@@ -161,7 +169,14 @@ class EventGrouper:
 
     # -- weights --------------------------------------------------------------------------------
     def idf(self, term: str) -> float:
-        return math.log((self.docs + IDF_PRIOR_DOCS) / (self.df.get(term, 0) + 1)) + 1.0
+        """log((N + prior) / (df + 1)) + 1, cached until the stream has grown by a twentieth."""
+        value = self._idf.get(term)
+        if value is None:
+            if self.docs > self._idf_docs * 1.05 + 10:
+                self._idf.clear()
+                self._idf_docs = self.docs
+            value = self._idf[term] = math.log((self.docs + IDF_PRIOR_DOCS) / (self.df.get(term, 0) + 1)) + 1.0
+        return value
 
     def observe(self, terms: Iterable[str], anchors: Iterable[str] = ()) -> None:
         """Count an item's terms for the IDF (every relevant item, duplicates too, is a document)."""

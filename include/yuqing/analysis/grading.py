@@ -49,7 +49,7 @@ MEDIA_VALUES: dict[str, float] = {"central": 1.0, "mainstream": 0.7, "official":
 NEWS_CHANNELS = frozenset({"news", "print"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MemberFacts:
     """What grading needs to know about one item of an event (from the store or from a file)."""
 
@@ -143,7 +143,7 @@ class EventStats:
         if m.channel:
             self.channels.add(m.channel)
         self.widest_reach = max(self.widest_reach, REACH_VALUES.get(m.reach, 0.0))
-        found = media_kind(m, config) if (m.source or m.author or m.channel in NEWS_CHANNELS) else None
+        found = _media_kind_cached(m, config) if (m.source or m.author or m.channel in NEWS_CHANNELS) else None
         if found and found[1] not in self.outlets and len(self.outlets) < 50:
             self.outlets[found[1]] = found[0]
         if m.at is not None:
@@ -285,6 +285,18 @@ def media_kind(member: MemberFacts, config: Config) -> tuple[str, str] | None:
     if member.channel in NEWS_CHANNELS:
         return "other_news", member.source or member.channel or "新闻媒体"
     return None
+
+
+_MEDIA_CACHE: dict[tuple[int, str | None, str | None, str | None], tuple[str, str] | None] = {}
+
+
+def _media_kind_cached(member: MemberFacts, config: Config) -> tuple[str, str] | None:
+    key = (id(config.grading.media), member.source, member.author, member.channel)
+    if key not in _MEDIA_CACHE:
+        if len(_MEDIA_CACHE) > 100_000:
+            _MEDIA_CACHE.clear()
+        _MEDIA_CACHE[key] = media_kind(member, config)
+    return _MEDIA_CACHE[key]
 
 
 def media_factor(stats: EventStats) -> tuple[float, dict[str, Any]]:

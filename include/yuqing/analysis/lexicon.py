@@ -18,7 +18,7 @@ WEAK_CATEGORY_WEIGHT = 0.5
 """A category below this weight (e.g. 政策解读: 通知/公告) is too generic to make an item relevant alone."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LexiconHits:
     """What one text matched, by kind; ``terms`` keeps the order of first appearance."""
 
@@ -30,7 +30,7 @@ class LexiconHits:
     rumour: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Relevance:
     relevant: bool
     reason: str

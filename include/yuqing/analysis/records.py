@@ -68,7 +68,7 @@ class AnalyzeFileReport:
     events: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
     """One validated input record."""
 

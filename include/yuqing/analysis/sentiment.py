@@ -30,9 +30,16 @@ Label = Literal["negative", "neutral", "positive"]
 
 _CLAUSE_END = frozenset("，,。.!！?？;；:：\n…~～、")
 _FIRST_PERSON = re.compile(r"我(?![局市区县委省国院厅])")
+_NOTICE_TITLE = re.compile(
+    r"^(?:[^。！？!?]{0,20})?关于.{2,60}?的(?:通知|公告|通告|通报|说明|答复|回复|决定|意见|批复|函|公示|澄清说明|情况说明|情况通报)"
+)
+_QUESTION_HINT = re.compile(r"[?？吗么嘛谁]|难道|为什么|怎么|就这|是不是|到底|说好|不是说|提了|[天周月年]了|多少次|几次")
+"""A cheap test before the rhetorical patterns run: most texts have none of these."""
+_PLAIN_QUESTION_END = ("?", "吗", "么", "呢")
+_WORD, _END, _CONTRAST = object(), object(), object()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Sentiment:
     label: Label
     score: float
@@ -88,6 +95,7 @@ class SentimentScorer:
         self.notice_damping = float(r["notice"]["damping"])
         self.emoji: dict[str, float] = dict(r["emoji"])
         self.divisor = float(r["scale"]["divisor"])
+        self.question_damping = float(r["scale"].get("question_damping", 1.0))
         self.neutral_band = float(r["scale"]["neutral_band"])
         # one automaton for the fixed markers that tokenisation would break apart ([怒], 凭什么 …)
         markers: dict[str, str] = {}
@@ -95,10 +103,29 @@ class SentimentScorer:
             markers[m] = "rhetorical"
         for m in r["sarcasm"]["markers"]:
             markers[m] = "sarcasm"
-        for m in r["notice"]["cues"]:
+        for m in list(r["notice"]["cues"]) + list(r["notice"]["strong"]):
             markers[m] = "notice"
         for m in self.emoji:
             markers[m] = "emoji"
+        self.phrases: dict[str, float] = {k: float(v) for k, v in r.get("phrases", {}).items()}
+        for m in self.phrases:
+            markers[m] = "phrase"
+        self._rhetorical_re = re.compile("|".join(f"(?:{p})" for p in r["rhetorical"]["patterns"]))
+        self._degree_prefixes = sorted(((d, f) for d, f in self.degree.items() if len(d) <= 2), key=lambda x: -len(x[0]))
+        kinds: dict[str, object] = {}
+        for w in self.words:
+            kinds[w] = _WORD
+        for w in self.resolution:
+            kinds[w] = _WORD
+        for w in self.contrast:
+            kinds[w] = _CONTRAST
+        for w in _CLAUSE_END:
+            kinds[w] = _END
+        for w in (" ", "\n", "\t", "  "):
+            kinds[w] = _END
+        for w in list(self.negators) + list(self.degree) + list(self.irrealis):
+            kinds.setdefault(w, None)
+        self._kinds = {k: v for k, v in kinds.items() if v is not None}
         self._marker_list = list(markers)
         self._marker_kind = [markers[m] for m in self._marker_list]
         self._markers = ahocorasick_rs.AhoCorasick(self._marker_list)
@@ -110,17 +137,32 @@ class SentimentScorer:
         } | {w for w in self.contrast | self.irrealis | self.resolution if len(w) > 1}
 
     def is_notice(self, text: str, notice_cues: set[str]) -> bool:
-        """A government notice: a strong cue or enough cues, and nobody speaking as 我."""
+        """A government notice: a strong cue or enough cues (or a 关于…的通知 title), and nobody speaking as 我."""
         if _FIRST_PERSON.search(text):
             return False
-        return bool(notice_cues & self.notice_strong) or len(notice_cues) >= self.notice_min
+        if notice_cues & self.notice_strong or len(notice_cues) >= self.notice_min:
+            return True
+        return bool(_NOTICE_TITLE.match(text))
+
+    def _lookup(self, tok: str) -> tuple[float, float] | None:
+        """(value, degree) of a token: a lexicon word, or a degree adverb glued to one (非常感谢 → 1.8 × 感谢)."""
+        value = self.words.get(tok)
+        if value is not None:
+            return value, 1.0
+        if len(tok) >= 3:
+            for prefix, factor in self._degree_prefixes:
+                if tok.startswith(prefix):
+                    rest = self.words.get(tok[len(prefix) :])
+                    if rest is not None:
+                        return rest, factor
+        return None
 
     def score(self, text: str, segmenter: Segmenter, tokens: list[str] | None = None) -> Sentiment:
         """Label and score of an already normalised text."""
         if not text:
             return Sentiment("neutral", 0.0)
         tokens = tokens if tokens is not None else segmenter.cut(text)
-        found: dict[str, list[str]] = {"rhetorical": [], "sarcasm": [], "notice": [], "emoji": []}
+        found: dict[str, list[str]] = {"rhetorical": [], "sarcasm": [], "notice": [], "emoji": [], "phrase": []}
         for index, _s, _e in self._markers.find_matches_as_indexes(text):
             found[self._marker_kind[index]].append(self._marker_list[index])
         notice = self.is_notice(text, set(found["notice"]))
@@ -131,25 +173,37 @@ class SentimentScorer:
         weight = 1.0
         clause: list[str] = []
         clause_negatives: list[int] = []
+        kinds = self._kinds
         for tok in tokens:
-            if tok in _CLAUSE_END or not tok.strip():
+            kind = kinds.get(tok)
+            if kind is None:
+                found_word = self._lookup(tok) if len(tok) >= 3 else None
+                if found_word is None:
+                    if tok.isspace():
+                        clause, clause_negatives = [], []
+                    else:
+                        clause.append(tok)
+                    continue
+                kind = _WORD
+            if kind is _END:
                 clause, clause_negatives = [], []
                 continue
-            if tok in self.resolution and not any(t in self.negators for t in clause[-self.window :]):
-                for i in clause_negatives:
-                    negatives[i] = 0.0
-                clause_negatives = []
-                evidence.append("已解决:" + tok)
-            if tok in self.contrast:
+            if kind is _CONTRAST:
                 positives[:] = [v * self.contrast_before for v in positives]
                 negatives[:] = [v * self.contrast_before for v in negatives]
                 weight = self.contrast_after
                 evidence.append("转折:" + tok)
                 clause = []
                 continue
-            value = self.words.get(tok)
-            if value is not None and not (notice and tok in self.official_action):
-                value, note = self._modify(value, clause[-self.window :])
+            if tok in self.resolution and not any(self._is_negator(t) for t in clause[-self.window :]):
+                for i in clause_negatives:
+                    negatives[i] = 0.0
+                clause_negatives = []
+                evidence.append("已解决:" + tok)
+            looked = self._lookup(tok)
+            if looked is not None and not (notice and self._official(tok)):
+                value, factor = looked
+                value, note = self._modify(value * factor, clause[-self.window :])
                 if value > 0:
                     positives.append(value * weight)
                 elif value < 0:
@@ -160,14 +214,21 @@ class SentimentScorer:
             clause.append(tok)
 
         emoji = sum(self.emoji[e] for e in found["emoji"])
-        rhetorical = found["rhetorical"] + [p.pattern for p in self.rhetorical_patterns if p.search(text)]
+        phrases = sum(self.phrases[p] for p in found["phrase"]) * (self.notice_damping if notice else 1.0)
+        rhetorical = found["rhetorical"]
+        if _QUESTION_HINT.search(text):
+            rhetorical = rhetorical + [m.group() for m in self._rhetorical_re.finditer(text)]
         rhetorical_value = self.rhetorical_value * min(len(rhetorical), self.rhetorical_max)
         evidence += ["表情:" + e for e in found["emoji"]]
+        evidence += ["短语:" + p for p in found["phrase"]]
         evidence += ["反问:" + r for r in rhetorical[: self.rhetorical_max]]
-        raw = sum(positives) + sum(negatives) + emoji + rhetorical_value
+        positive = sum(positives)
+        if not rhetorical and text.rstrip().endswith(_PLAIN_QUESTION_END):
+            positive *= self.question_damping  # 捐款可以开发票吗: asking, not praising
+        raw = positive + sum(negatives) + emoji + phrases + rhetorical_value
         if found["sarcasm"]:
             evidence.append("反讽:" + found["sarcasm"][0])
-            raw += self.sarcasm_alone - 2 * sum(positives)
+            raw += self.sarcasm_alone - 2 * positive - 2 * max(0.0, phrases)
         if notice:
             raw *= self.notice_damping
         score = math.tanh(raw / self.divisor)
@@ -178,12 +239,19 @@ class SentimentScorer:
             label = "positive"
         return Sentiment(label, round(score, 4), tuple(evidence))
 
+    def _official(self, tok: str) -> bool:
+        """The office's own action word in a notice (违规收费 contains 违规): no sentiment."""
+        return tok in self.official_action or any(a in tok for a in self.official_action if len(a) > 1)
+
+    def _is_negator(self, tok: str) -> bool:
+        return tok in self.negators or (1 < len(tok) <= 3 and tok[-1] in "不没未" and tok not in self.words)
+
     def _modify(self, value: float, before: list[str]) -> tuple[float, str]:
         """Apply the negators, degree adverbs and wishes found just before a sentiment word."""
         note = ""
         negations = 0
         for tok in before:
-            if tok in self.negators:
+            if self._is_negator(tok):
                 negations += 1
                 note += tok + "+"
             elif tok in self.degree:

@@ -13,6 +13,16 @@ import re
 import unicodedata
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\x00"), None)
+_FAST_FOLD = re.compile("[\uff01-\uff5e\u3000\u200b\u200c\u200d\u2060\ufeff\u00ad\x00]")
+_FOLD = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "} | {
+    chr(c): "" for c in _ZERO_WIDTH
+}
+
+
+def _fold_char(m: re.Match[str]) -> str:
+    return _FOLD[m.group()]
+
+
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://[^\s\u4e00-\u9fff，。！？、；：]+", re.IGNORECASE)
@@ -22,6 +32,7 @@ _REPOST_PREFIX = re.compile(
     r"^\s*(?:转发微博|转发|【转】|\[转\]|转载|转自[^\s:：，,。]{0,20}|来源[:：][^\s，,。]{0,20})\s*[:：]?\s*"
 )
 _TRUNCATED_TAIL = re.compile(r"\s*(?:(?:\.{3}|…+)\s*(?:展开)?全文|展开全文)\s*[>》]?\s*$")
+_MAY_PREFIX = re.compile(r"\s*(?:转|【|\[|来源)")
 _REPOST_ONLY = re.compile(r"^(?:转发微博|转发|repost|轉發微博)$", re.IGNORECASE)
 _NOT_CONTENT = re.compile(r"[\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
@@ -42,9 +53,13 @@ def normalise(text: str | None) -> str:
     if "<" in s:
         s = _TAGS.sub(" ", s)
     if not s.isascii():
+        # full-width ASCII and zero-width characters are nearly all NFKC has to do for Chinese posts:
+        # map those, and run the (slow) full NFKC only on a text that still needs it
+        s = _FAST_FOLD.sub(_fold_char, s)
         if not unicodedata.is_normalized("NFKC", s):
-            s = unicodedata.normalize("NFKC", s)
-        s = s.translate(_ZERO_WIDTH)
+            s = unicodedata.normalize("NFKC", s).translate(_ZERO_WIDTH)
+    elif "\x00" in s:
+        s = s.replace("\x00", "")
     s = s.lower()
     return _SPACES.sub(" ", s).strip()
 
@@ -55,7 +70,12 @@ def repost_core(normalised: str) -> str:
     ``转发微博//@张三:清风寺门口发生冲突`` → ``清风寺门口发生冲突``; a plain post is returned as is
     (minus a leading ``转自…``/``【转】`` and a trailing ``…全文`` of a cut-off post). A bare ``转发微博`` with nothing else yields ``""``.
     """
-    parts = [_REPOST_PREFIX.sub("", p).strip() for p in _REPOST_CHAIN.split(_TRUNCATED_TAIL.sub("", normalised))]
+    s = normalised
+    if s[-1:] in "文…." and s:
+        s = _TRUNCATED_TAIL.sub("", s)
+    if "//" not in s and not _MAY_PREFIX.match(s):  # the common case: a plain post
+        return "" if _REPOST_ONLY.match(s) else s.strip()
+    parts = [_REPOST_PREFIX.sub("", p).strip() for p in _REPOST_CHAIN.split(s)]
     parts = [p for p in parts if p and not _REPOST_ONLY.match(p)]
     if not parts:
         return ""
@@ -64,7 +84,7 @@ def repost_core(normalised: str) -> str:
 
 def content_chars(text: str) -> str:
     """Only letters and digits: punctuation, spaces and URLs do not make two texts different."""
-    return _NOT_CONTENT.sub("", _URL.sub("", text))
+    return _NOT_CONTENT.sub("", _URL.sub("", text) if "http" in text else text)
 
 
 def first_sentence(text: str, limit: int = 60) -> str:
