@@ -3,16 +3,27 @@
 Why Aho-Corasick: the office's lexicon grows to thousands of terms (agency names, places,
 category terms, exclusions, rumour cues); one automaton finds all of them in a single pass over
 the text, whatever their number. Matching is overlapping, so ``宗教活动场所管理科`` (an agency
-unit) still also counts as ``宗教活动场所`` (a category term).
+unit) still also counts as ``宗教活动场所`` (a category term). A named religious venue that the
+lexicon does not list (南山寺, 城隍庙 — two characters before 寺/庙/清真寺/教堂 …) counts for the
+category that lists 寺庙/清真寺/教堂, and the office's own 我局 counts as naming the office.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from yuqing.analysis.text import normalise
 from yuqing.config import Lexicons
+
+_VENUE_NAME = re.compile(r"[\u4e00-\u9fff]{2}(?:清真寺|天主堂|福音堂|基督教堂|教堂|寺|庙|道观|宫观)")
+"""A named religious venue (南山寺, 城隍庙, 天主堂): the lexicon cannot list every one in the region."""
+_VENUE_NOT = frozenset({"一座寺", "一座庙", "个寺庙", "这座寺", "那座寺", "的寺", "小庙", "寺庙", "大寺"})
+VENUE_MARKERS = ("宗教活动场所", "寺庙", "寺院", "清真寺", "教堂", "道观")
+"""A category listing one of these terms is where unlisted venue names are counted."""
+OFFICE_SELF = ("我局",)
+"""How an office names itself in its own replies and notices: a mention of the office."""
 
 WEAK_CATEGORY_WEIGHT = 0.5
 """A category below this weight (e.g. 政策解读: 通知/公告) is too generic to make an item relevant alone."""
@@ -43,7 +54,7 @@ class LexiconMatcher:
         import ahocorasick_rs  # imported here: only analysis needs it
 
         kinds: dict[str, set[str]] = defaultdict(set)
-        for term in lexicons.agency_terms:
+        for term in list(lexicons.agency_terms) + list(OFFICE_SELF):
             kinds[normalise(term)].add("agency")
         for term in lexicons.places:
             kinds[normalise(term)].add("place")
@@ -55,6 +66,9 @@ class LexiconMatcher:
             for term in category.terms:
                 kinds[normalise(term)].add("category:" + name)
         kinds.pop("", None)
+        self._venue_category = next(
+            (name for name, c in lexicons.categories.items() if any(m in c.terms for m in VENUE_MARKERS)), None
+        )
         self._patterns = list(kinds)
         self._kinds = [frozenset(kinds[p]) for p in self._patterns]
         self._weights = {name: c.weight for name, c in lexicons.categories.items()}
@@ -74,6 +88,11 @@ class LexiconMatcher:
             terms[term] = None
             for kind in self._kinds[index]:
                 by_kind[kind][term] = None
+        if self._venue_category is not None:
+            for venue in _VENUE_NAME.findall(normalised_text):
+                if venue not in terms and venue not in _VENUE_NOT:
+                    terms[venue] = None
+                    by_kind["category:" + self._venue_category][venue] = None
         categories = {
             kind.removeprefix("category:"): tuple(found)
             for kind, found in by_kind.items()
