@@ -431,3 +431,25 @@ def repost_set(originals: int = 400, seed: int = 11) -> list[dict[str, Any]]:
     for i, r in enumerate(rows):
         r["published_at"] = (base + timedelta(minutes=i)).isoformat()
     return rows
+
+
+def write_eval_sets(folder: str) -> None:
+    """Write the labelled sets the tests and the benchmark measure against (deterministic)."""
+    import json
+    from pathlib import Path
+
+    out = Path(folder)
+    with open(out / "events_eval.jsonl", "w", encoding="utf-8") as fh:
+        for rec in labelled(2500, seed=11):
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    with open(out / "reposts_eval.jsonl", "w", encoding="utf-8") as fh:
+        for row in repost_set(400, seed=11):
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the labelled evaluation sets (events, reposts).")
+    ap.add_argument("folder", nargs="?", default="tests/data/analysis")
+    write_eval_sets(ap.parse_args().folder)
