@@ -200,11 +200,18 @@ class EventGrouper:
         return {t: w * self.idf(t) for t, w in terms.items()}
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def open_event(self, key: Any, signature: list[str], item_count: int = 1, last_seen: datetime | None = None) -> None:
+    def open_event(
+        self,
+        key: Any,
+        signature: list[str],
+        item_count: int = 1,
+        last_seen: datetime | None = None,
+        anchors: Iterable[str] = (),
+    ) -> None:
         """Make an event of an earlier run joinable; earlier terms count as seen ``item_count`` times."""
         n = max(1, item_count)
         counts = {t: max(1.0, n - i // 4) * self.weight(t) or 0.1 for i, t in enumerate(signature)}
-        draft = EventDraft(key, counts, is_new=False, last_seen=last_seen, size=n)
+        draft = EventDraft(key, counts, is_new=False, last_seen=last_seen, size=n, anchors=dict.fromkeys(anchors, n))
         self.events[key] = draft
         self._index(draft, counts)
 

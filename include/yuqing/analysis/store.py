@@ -11,14 +11,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from yuqing import audit
 from yuqing.analysis.dedup import DuplicateFinder, fingerprint
-from yuqing.analysis.engine import Components, ItemAnalysis, analyze_item, components
+from yuqing.analysis.engine import _VENUE, Components, ItemAnalysis, analyze_item, components
 from yuqing.analysis.events import EventGrouper
-from yuqing.analysis.grading import Grade, MemberFacts, grade_event
+from yuqing.analysis.grading import (
+    HISTORY_HOURS,
+    SLOTS_PER_HOUR,
+    EventStats,
+    Grade,
+    KeywordRate,
+    MemberFacts,
+    grade_event,
+    time_slot,
+)
+from yuqing.analysis.models import KeywordCount
 from yuqing.analysis.text import first_sentence, normalise
 from yuqing.clock import utcnow
 from yuqing.config import Config
@@ -34,6 +44,7 @@ class AnalysisSummary:
     duplicates: int = 0
     events_created: int = 0
     events_updated: int = 0
+    events_merged: int = 0
     level_changes: list[tuple[int, str | None, str]] = field(default_factory=list)
 
 
@@ -49,34 +60,42 @@ class _StoreRun:
         self.config = config
         self.now = now
         self.parts: Components = components(config)
-        self.since = now - timedelta(hours=config.grading.event_window_hours)
-        self.finder = DuplicateFinder()
-        self.grouper = EventGrouper(config.grading.similarity, self.parts.weights)
+        window = timedelta(hours=config.grading.event_window_hours)
+        self.since = now - window
+        self.finder = DuplicateFinder(window=window)
+        self.grouper = EventGrouper(config.grading.similarity, self.parts.weights, window)
+        self.keyword_terms = self.parts.weights.keyword_terms()
+        self.keyword_counts: dict[tuple[str, int], int] = {}
         self.event_of: dict[int, int | None] = {}
-        self.rep_candidates: dict[int, dict[int, tuple[list[str], str]]] = {}
+        self.rep_candidates: dict[int, dict[int, tuple[dict[str, float], str]]] = {}
+        self.merged_into: dict[int, int] = {}
         self.summary = AnalysisSummary()
 
     # -- loading what earlier runs left -----------------------------------------------------
     def load_recent_originals(self) -> None:
         """Index the window's analysed originals, so today's repost finds yesterday's post."""
+        at = func.coalesce(Item.published_at, Item.collected_at)
         rows = self.session.execute(
-            select(Item.id, Item.title, Item.text, Item.event_id).where(
-                Item.analyzed_at.is_not(None),
-                Item.duplicate_of_id.is_(None),
-                func.coalesce(Item.published_at, Item.collected_at) >= self.since,
-            )
+            select(Item.id, Item.title, Item.text, Item.event_id, Item.relevant, Item.published_at, Item.collected_at)
+            .where(Item.analyzed_at.is_not(None), Item.duplicate_of_id.is_(None), at >= self.since)
+            .order_by(at, Item.id)
         )
-        for item_id, title, text, event_id in rows:
+        for item_id, title, text, event_id, relevant, published, collected in rows:
             body = normalise(text) or normalise(title)
-            self.finder.add(fingerprint(item_id, body, self.parts.entity_terms))
+            fp = fingerprint(item_id, body, self.parts.entity_terms, published or collected, self.parts.entities)
+            fp.near = bool(relevant)
+            self.finder.add(fp)
             self.event_of[item_id] = event_id
 
     def load_open_events(self) -> None:
         events = self.session.scalars(
             select(Event).where(Event.status == "open", Event.last_seen_at >= self.since).order_by(Event.id)
         )
+        places = self.parts.weights.keyword_terms()
         for event in events:
-            self.grouper.open_event(event.id, list(event.signature or []), event.item_count)
+            signature = list(event.signature or [])
+            anchors = {t for t in signature if t in places} | {t for t in signature if _VENUE.fullmatch(t)}
+            self.grouper.open_event(event.id, signature, event.item_count, event.last_seen_at, anchors)
 
     def exact_originals(self, hashes: set[str]) -> dict[str, tuple[int, int | None]]:
         """content_hash → (original id, its event) among items analysed before, whatever their age."""
@@ -96,7 +115,8 @@ class _StoreRun:
     def analyse_batch(self, items: list[Item]) -> None:
         exact = self.exact_originals({i.content_hash for i in items})
         for item in items:
-            ia = analyze_item(item.id, item.title, item.text, self.parts)
+            at = _item_time(item)
+            ia = analyze_item(item.id, item.title, item.text, self.parts, at)
             original, original_event = exact.get(item.content_hash, (None, None))
             if original is None:
                 original = self.finder.check(ia.fingerprint)
@@ -106,12 +126,18 @@ class _StoreRun:
                 exact[item.content_hash] = (item.id, None)
             self.store_item_analysis(item, ia, original)
             event_id = original_event if original is not None else None
+            if ia.relevant:
+                self.grouper.observe(ia.terms, ia.anchors)
+                self.count_keywords(ia.terms, at)
+            event_id = self.resolve(event_id)
             if event_id is not None and event_id in self.grouper.events:
-                self.grouper.join(event_id, item.id, ia.terms)
+                self.grouper.join(event_id, item.id, ia.terms, at, ia.anchors)
             elif event_id is None and ia.relevant:
-                event_id = self.grouper.assign(item.id, ia.terms) or self.new_event(item).id
+                event_id = self.grouper.assign(item.id, ia.terms, at, ia.anchors) or self.new_event(item).id
                 if event_id not in self.grouper.events:
-                    self.grouper.create(event_id, item.id, ia.terms)
+                    self.grouper.create(event_id, item.id, ia.terms, at, ia.anchors)
+                self.apply_merges()
+                event_id = self.resolve(event_id)
                 self.rep_candidates.setdefault(event_id, {})[item.id] = (ia.terms, self.title_of(item))
             item.event_id = event_id
             self.event_of[item.id] = event_id
@@ -131,6 +157,77 @@ class _StoreRun:
         self.summary.relevant += int(ia.relevant)
         self.summary.duplicates += int(original is not None)
 
+    def count_keywords(self, terms: dict[str, float], at: datetime) -> None:
+        slot = time_slot(at)
+        for t in terms:
+            if t in self.keyword_terms:
+                self.keyword_counts[(t, slot)] = self.keyword_counts.get((t, slot), 0) + 1
+
+    def store_keyword_counts(self) -> None:
+        """Add this run's keyword counts to the stored ones; drop counts older than 8 days."""
+        if self.keyword_counts:
+            terms = {t for t, _ in self.keyword_counts}
+            slots = {s for _, s in self.keyword_counts}
+            stored = {
+                (k.term, k.slot): k
+                for k in self.session.scalars(
+                    select(KeywordCount).where(
+                        KeywordCount.term.in_(terms), KeywordCount.slot.between(min(slots), max(slots))
+                    )
+                )
+            }
+            for (term, slot), n in sorted(self.keyword_counts.items()):
+                row = stored.get((term, slot))
+                if row is None:
+                    self.session.add(KeywordCount(term=term, slot=slot, count=n))
+                else:
+                    row.count += n
+            self.keyword_counts.clear()
+        oldest = time_slot(self.now) - (HISTORY_HOURS + 24) * SLOTS_PER_HOUR
+        self.session.execute(delete(KeywordCount).where(KeywordCount.slot < oldest))
+        self.session.flush()
+
+    def keyword_rate(self, signature: list[str]) -> KeywordRate | None:
+        """The event's strongest place or category term with its stored counts of the last 7 days."""
+        term = next((t for t in signature if t in self.keyword_terms), None)
+        if term is None:
+            return None
+        since = time_slot(self.now) - (HISTORY_HOURS + 2) * SLOTS_PER_HOUR
+        rows = self.session.execute(
+            select(KeywordCount.slot, KeywordCount.count).where(KeywordCount.term == term, KeywordCount.slot >= since)
+        )
+        slots = {slot: n for slot, n in rows}
+        return KeywordRate(term, slots) if slots else None
+
+    def resolve(self, event_id: int | None) -> int | None:
+        while event_id is not None and event_id in self.merged_into:
+            event_id = self.merged_into[event_id]
+        return event_id
+
+    def apply_merges(self) -> None:
+        """Two open events found to be one matter: the smaller one's items move to the larger one."""
+        for absorbed, into in self.grouper.merges:
+            self.session.flush()
+            self.session.execute(update(Item).where(Item.event_id == absorbed).values(event_id=into))
+            for member in self.session.identity_map.values():  # items of this batch already in the session
+                if isinstance(member, Item) and member.event_id == absorbed:
+                    member.event_id = into
+            gone = self.session.get(Event, absorbed)
+            if gone is not None:
+                gone.status = "merged"
+                gone.updated_at = self.now
+            for key, value in list(self.event_of.items()):
+                if value == absorbed:
+                    self.event_of[key] = into
+            self.rep_candidates.setdefault(into, {}).update(self.rep_candidates.pop(absorbed, {}))
+            self.merged_into[absorbed] = into
+            audit.record(
+                self.session, actor=ACTOR, action="event.merged", object_type="event", object_id=absorbed,
+                detail={"into": into},
+            )
+            self.summary.events_merged += 1
+        self.grouper.merges.clear()
+
     @staticmethod
     def title_of(item: Item) -> str:
         return (item.title or "").strip() or first_sentence(normalise(item.text))
@@ -145,7 +242,9 @@ class _StoreRun:
 
     # -- grading ------------------------------------------------------------------------------
     def regrade_touched(self) -> None:
-        touched = [d for d in self.grouper.events.values() if d.new_items]
+        self.store_keyword_counts()
+        closed = self.grouper.pop_closed()
+        touched = [d for d in list(self.grouper.events.values()) + closed if d.new_items]
         for draft in sorted(touched, key=lambda d: d.key):
             event = self.session.get(Event, draft.key)
             assert event is not None
@@ -191,7 +290,7 @@ class _StoreRun:
         candidates = dict(self.rep_candidates.get(event.id, {}))
         current = self.session.get(Item, event.representative_item_id) if event.representative_item_id else None
         if current is not None and current.id not in candidates:
-            ia = analyze_item(current.id, current.title, current.text, self.parts)
+            ia = analyze_item(current.id, current.title, current.text, self.parts, _item_time(current))
             candidates[current.id] = (ia.terms, self.title_of(current))
         if not candidates:
             return
@@ -201,12 +300,14 @@ class _StoreRun:
 
     def regrade(self, event: Event, draft: Any) -> None:
         facts, times = self.member_facts(event.id)
-        grade: Grade = grade_event(facts, self.config, self.now)
+        signature = draft.signature(self.parts.weights)
+        stats = EventStats.of(facts, self.config)
+        grade: Grade = grade_event(stats, self.config, self.now, self.keyword_rate(signature))
         previous = None if draft.is_new else event.level
         event.item_count = len(facts)
         event.first_seen_at = min(times)
         event.last_seen_at = max(times)
-        event.signature = draft.signature(self.parts.weights)
+        event.signature = signature
         event.categories = grade.explanation["factors"][0]["detail"]["categories"]
         event.score = grade.score
         event.heat = grade.heat
