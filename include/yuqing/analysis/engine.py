@@ -111,8 +111,11 @@ def analyze_item(
     relevance = parts.matcher.relevance(hits)
     tokens = parts.segmenter.cut(full)
     sentiment = parts.sentiment.score(full, parts.segmenter, tokens)
-    terms = item_terms(hits, parts.segmenter.keywords(tokens), parts.weights)
     fp = fingerprint(key, body or head, parts.entity_terms, at, parts.entities)
     fp.near = relevance.relevant
-    anchors = frozenset(hits.places).union(_VENUE.findall(full)) if relevance.relevant else frozenset()
+    if relevance.relevant:  # event terms and places matter only for items that can join an event
+        terms = item_terms(hits, parts.segmenter.keywords(tokens), parts.weights)
+        anchors = frozenset(hits.places).union(_VENUE.findall(full))
+    else:
+        terms, anchors = {}, frozenset()
     return ItemAnalysis(relevance.relevant, relevance.reason, hits, sentiment, terms, fp, anchors)

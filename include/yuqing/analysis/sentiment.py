@@ -150,11 +150,17 @@ class SentimentScorer:
         if value is not None:
             return value, 1.0
         if len(tok) >= 3:
-            for prefix, factor in self._degree_prefixes:
-                if tok.startswith(prefix):
-                    rest = self.words.get(tok[len(prefix) :])
-                    if rest is not None:
-                        return rest, factor
+            degree = self.degree
+            factor = degree.get(tok[:2])
+            if factor is not None:
+                value = self.words.get(tok[2:])
+                if value is not None:
+                    return value, factor
+            factor = degree.get(tok[:1])
+            if factor is not None:
+                value = self.words.get(tok[1:])
+                if value is not None:
+                    return value, factor
         return None
 
     def score(self, text: str, segmenter: Segmenter, tokens: list[str] | None = None) -> Sentiment:
@@ -174,11 +180,13 @@ class SentimentScorer:
         clause: list[str] = []
         clause_negatives: list[int] = []
         kinds = self._kinds
+        lookup = self._lookup
         for tok in tokens:
             kind = kinds.get(tok)
+            looked = None
             if kind is None:
-                found_word = self._lookup(tok) if len(tok) >= 3 else None
-                if found_word is None:
+                looked = lookup(tok) if len(tok) >= 3 else None
+                if looked is None:
                     if tok.isspace():
                         clause, clause_negatives = [], []
                     else:
@@ -200,7 +208,8 @@ class SentimentScorer:
                     negatives[i] = 0.0
                 clause_negatives = []
                 evidence.append("已解决:" + tok)
-            looked = self._lookup(tok)
+            if looked is None:
+                looked = lookup(tok)
             if looked is not None and not (notice and self._official(tok)):
                 value, factor = looked
                 value, note = self._modify(value * factor, clause[-self.window :])
