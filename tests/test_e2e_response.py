@@ -65,7 +65,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
     try:
         stack.start()
         api = Api(stack.base)
-        api.unpause(C2D, PR)
+        api.unpause(C2D, PR, "yuqing_case_feedback")
         api.trigger(SWEEP, "sweep_1")
         assert api.wait_run(SWEEP, "sweep_1") == "success", api.task_states(SWEEP, "sweep_1")
         with session_scope() as session:
@@ -220,6 +220,23 @@ def test_c5_one_channel_down_is_retried_reported_and_never_doubled(world: World)
         warning = session.scalar(select(EarlyWarning).where(EarlyWarning.dedup_key.like(f"publication:{response.id}:partial%")))
         assert "未发布：微信公众号" in warning.summary
     assert any("公开回应部分渠道未发布" in str(m["Subject"]) for m in world.demo.mail.messages)
+
+
+def test_c4_unit_gives_feedback_through_an_airflow_form(world: World) -> None:
+    with session_scope() as session:
+        number = session.scalar(select(Case.number).where(Case.level == "较大", Case.lead_unit == "venues",
+                                                          Case.state == "转办").order_by(Case.id))
+    run = world.api.trigger("yuqing_case_feedback", f"feedback__{number}", {"case_number": number, "unit": ""})
+    detail = world.api.wait_request("yuqing_case_feedback", run, "give_feedback")
+    assert [u["id"] for u in detail["assigned_users"]] == ["zheng_yan"] and number in detail["subject"]
+    text = "已约谈场所负责人，责令退还香火钱并公开道歉。"
+    r = world.api.answer("zheng_yan", "yuqing_case_feedback", run, "give_feedback", "OK", {"text": text})
+    assert r.status_code == 200, r.text
+    assert world.api.wait_run("yuqing_case_feedback", run) == "success"
+    with session_scope() as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        assert case.state == "反馈" and [(f.unit, f.role, f.actor, f.text) for f in case.feedback] == [
+            ("venues", "主办", "zheng_yan", text)]
 
 
 def test_c2d_unanswered_request_defaults_to_not_approved_and_escalates(world: World) -> None:

@@ -275,6 +275,7 @@ class DeadlineRules(_Model):
     countersign_timeout_hours: float = Field(default=24, gt=0)
     approval_timeout_hours: float = Field(default=4, gt=0, description="leader approval of a response text")
     draft_timeout_hours: float = Field(default=4, gt=0, description="drafter's edit step; then the draft stands")
+    feedback_timeout_hours: float = Field(default=24, gt=0, description="a unit's feedback form in Airflow")
 
 
 class ResponseChannels(_Model):

@@ -51,8 +51,22 @@ class HitlMail(BaseNotifier):
             try:
                 SmtpNotifier(to=to, subject=f"[待审批] {task.subject}", html_content=html,
                              smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
+                outcome = "sent"
             except Exception as exc:  # the request stands in the UI; a mail failure must not void it
                 log.warning("HITL %s: mail to %s failed: %s", task.task_id, to, exc)
+                outcome = f"failed: {exc}"[:500]
+            _audit_notice(context, user["id"], to, outcome)
+
+
+def _audit_notice(context: Any, user: str, to: str, outcome: str) -> None:
+    from yuqing.audit import record
+    from yuqing.db import session_scope
+
+    ti = context["ti"]
+    with session_scope() as session:
+        record(session, actor="system:hitl", action="approval.notified", object_type="hitl_request",
+               object_id=f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}",
+               detail={"to": user, "email": to, "outcome": outcome})
 
 
 def _esc(text: str) -> str:
@@ -78,6 +92,7 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
     from yuqing.cases.assessment import draft_assessment
     from yuqing.cases.models import PublicResponse
     from yuqing.cases.service import get_case
+    from yuqing.clock import fmt_local
     from yuqing.config import load_config
     from yuqing.db import session_scope
     from yuqing.response.workflow import drafters, response_approver
@@ -94,6 +109,20 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
             return {"subject": a.subject, "body": a.body, "assigned": [a.approver], "case_id": case.id,
                     "response_id": None, "sha": sha256_text(a.body), "agency": None,
                     "timeout": rules.assessment_timeout_hours}
+        if kind == "feedback":
+            from yuqing.response.workflow import feedback_unit
+
+            case = get_case(session, context["params"]["case_number"])
+            unit_id = feedback_unit(config, case, context["params"].get("unit") or None)
+            unit = next(u for u in config.organisation.units if u.id == unit_id)
+            role = "主办" if unit_id == case.lead_unit else "协办"
+            return {"subject": f"【办理反馈】{case.number} {unit.name}（{role}）：{case.title[:40]}",
+                    "assigned": [unit.head or unit.leader], "case_id": case.id, "response_id": None, "sha": None,
+                    "agency": None, "timeout": rules.feedback_timeout_hours,
+                    "body": (f"**{case.number}｜{case.level}｜{case.case_type}**\n\n事项：{case.title}\n\n"
+                             f"当前状态：{case.state}；答复时限：{fmt_local(case.due_at)}"
+                             f"{'（暂定）' if case.deadline_provisional else ''}\n\n"
+                             "请在“办理情况”中填写本单位的办理情况。")}
         rid = context["ti"].xcom_pull(task_ids="prepare_draft")["response_id"]
         response = session.get(PublicResponse, rid)
         assert response is not None
@@ -157,7 +186,8 @@ class _Recorded:
                                    chosen_options=list(event.get("chosen_options") or []),
                                    responded_by=event.get("responded_by_user"), params_input=params_input,
                                    responded_at=event.get("responded_at"), now=utcnow())
-            apply_decision(session, load_config(), row, params_input=params_input, now=utcnow())
+            apply_decision(session, load_config(), row, params_input=params_input, now=utcnow(),
+                           run_params=dict(context.get("params") or {}))
         return super().execute_complete(context, event)  # type: ignore[misc]
 
 

@@ -52,7 +52,7 @@ def decide(session: Session, *, dag_id: str, run_id: str, task_id: str, map_inde
         return row
     if responded_by is None:
         row.decision = "timed_out"
-    elif row.kind == "draft":
+    elif row.kind in ("draft", "feedback"):
         row.decision = "submitted"
     else:
         row.decision = "approved" if chosen_options == [APPROVE] else "rejected"

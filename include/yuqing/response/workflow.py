@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from yuqing.audit import record
 from yuqing.cases.assessment import approver_for
 from yuqing.cases.models import Case, CaseApproval, CaseEscalation, PublicResponse
-from yuqing.cases.service import dispatch_new_cases, escalate_assessment_timeout, get_case
+from yuqing.cases.service import add_feedback, dispatch_new_cases, escalate_assessment_timeout, get_case
 from yuqing.config import Config
 from yuqing.response.drafts import revise_text
 
@@ -38,8 +38,23 @@ def _escalate(session: Session, config: Config, case: Case, kind: str, why: str,
                                               "why": why})
 
 
-def apply_decision(session: Session, config: Config, row: CaseApproval, *, params_input: dict, now: datetime) -> None:
+def feedback_unit(config: Config, case: Case, requested: str | None) -> str:
+    unit = requested or case.lead_unit
+    if unit not in [case.lead_unit, *case.co_units]:
+        raise ValueError(f"unit '{unit}' is neither the lead unit ({case.lead_unit}) nor a 协办 unit "
+                         f"({', '.join(case.co_units) or 'none'}) of case {case.number}")
+    return unit
+
+
+def apply_decision(session: Session, config: Config, row: CaseApproval, *, params_input: dict, now: datetime,
+                   run_params: dict | None = None) -> None:
     case = session.get(Case, row.case_id) if row.case_id else None
+    if row.kind == "feedback" and case is not None:
+        text = str((params_input or {}).get("text") or "").strip()
+        if row.decided_by and text:
+            unit = feedback_unit(config, case, (run_params or {}).get("unit"))
+            add_feedback(session, config, case, unit=unit, actor=row.decided_by, text=text, now=now)
+        return
     response = session.get(PublicResponse, row.response_id) if row.response_id else None
     if row.kind == "assessment" and case is not None:
         if row.decision == "approved":
