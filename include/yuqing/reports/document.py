@@ -83,12 +83,15 @@ class ReportDocument:
     sections: tuple[Section, ...] = ()
     sources: tuple[Ref, ...] = ()
     footer: str = ""
+    generated_at: str = field(default="", compare=False)
+    """When it was rendered: shown, never hashed (a rerun with the same content is the same version)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     """Facts for the code that files the report (not rendered, not hashed)."""
 
     def content_hash(self) -> str:
         data = dataclasses.asdict(self)
         data.pop("extra", None)
+        data.pop("generated_at", None)
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

@@ -239,7 +239,7 @@ def render_docx(doc: ReportDocument, docx_path: Path, chart_paths: dict[int, Pat
             "subtitle": doc.subtitle,
             "meta": "　".join(f"{k}：{v}" for k, v in doc.meta),
             "body": sub,
-            "footer": doc.footer,
+            "footer": doc.footer + (f"　生成时间：{doc.generated_at}" if doc.generated_at else ""),
         },
         autoescape=True,
     )

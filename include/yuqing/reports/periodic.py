@@ -153,7 +153,7 @@ def build_period_report(session: Session, config: Config, kind: str, start_day: 
     key = period_key(kind, start_day)
     return ReportDocument(
         kind=kind, key=key, title=f"{config.organisation.name}{kind_name}", organisation=config.organisation.name,
-        subtitle=f"{key}（{label}）", meta=(("统计区间", label), ("生成时间", beijing(now)[:10])),
+        subtitle=f"{key}（{label}）", meta=(("统计区间", label),), generated_at=beijing(now),
         sections=tuple(sections), sources=tuple(sorted(cited.values(), key=lambda r: r.item_id)),
         footer="数据来源：本系统存储的采集、研判、预警、案件和报送记录；个人信息已脱敏处理。",
         extra={"items": total, "events": len(events), "unit_rows": len(rows)},

@@ -84,6 +84,7 @@ def build_special_report(session: Session, config: Config, event_id: int, *, now
         return tuple(chosen), max(0, len(ids) - REFS_PER_STATEMENT)
 
     total = len(items)
+    as_of = max([event.last_seen_at] + [_when(items[-1][0])] if items else [event.last_seen_at])
     channels: dict[str, list[int]] = defaultdict(list)
     sentiments: Counter[str] = Counter()
     for it, _ in items:
@@ -99,7 +100,7 @@ def build_special_report(session: Session, config: Config, event_id: int, *, now
         rep = event.representative_item_id if event.representative_item_id in refs else by_engagement[0][0].id
         r, more = cite([rep] + [i for i in refs if i != rep])
         overview.append(Paragraph(
-            f"{beijing(event.first_seen_at)}起，网上出现关于“{plain(event.title, 80)}”的信息。截至{beijing(now)}，"
+            f"{beijing(event.first_seen_at)}起，网上出现关于“{plain(event.title, 80)}”的信息。截至{beijing(as_of)}，"
             f"共监测到相关信息 {total} 条，涉及 {len(channels)} 个渠道，目前研判等级为{event.level}。", r, more))
         neg_share = len(negative_ids) / total
         r, more = cite(negative_ids)
@@ -195,10 +196,11 @@ def build_special_report(session: Session, config: Config, event_id: int, *, now
         title=f"关于“{plain(event.title, 60)}”的舆情专报",
         organisation=config.organisation.name,
         subtitle=f"【{event.level}】事件编号 {event_id}",
-        meta=(("编报单位", config.organisation.name), ("信息截至", beijing(now)), ("报送", "本级、上级")),
+        meta=(("编报单位", config.organisation.name), ("信息截至", beijing(as_of)), ("报送", "本级、上级")),
         sections=tuple(sections),
         sources=sources,
         footer="本专报所述情况均有系统存储的信息为据（见“依据信息”）；个人信息已脱敏处理。审批后按程序归口报送。",
+        generated_at=beijing(now),
         extra={"event_id": event_id, "level": event.level, "items": total},
     )
 

@@ -356,5 +356,6 @@ def build_risk_report(session: Session, config: Config, assessment_id: int, *, n
         meta=(("评估完成", beijing(a.completed_at)), ("决策结论", verdict)),
         sections=tuple(sections), sources=refs,
         footer="未经评估不决策。本报告由评估组会商形成，报领导审定；个人信息已脱敏处理。",
+        generated_at=beijing(now),
         extra={"decision_id": d.id, "level": a.level},
     )
