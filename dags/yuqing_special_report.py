@@ -6,7 +6,7 @@ reaches 较大 or above, or is upgraded; or by hand with `event_id`.
 
 **Steps:** `draft_reports` renders one 专报 per event (HTML, PDF, DOCX; every statement linked to
 the stored items it rests on; a new version only when the content changed) → `approve`: a leader
-answers 批准报送 / 不予报送 in the Airflow UI (Browse → Required Actions), unanswered after
+answers 批准报送 / 不予报送 in the Airflow UI (asked only when a version is undecided) (Browse → Required Actions), unanswered after
 `YUQING_HITL_TIMEOUT_SECONDS` (default 24 h) it falls back to 不予报送 → `record_approval` writes
 the decision and who made it into the store → `deliver` sends each approved version 归口 to the
 本级 and 上级 recipients in `yuqing.yaml` (mail with PDF+DOCX attached and/or webhook), records
@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, TriggerRule, dag, task
 
 from yuqing_airflow.assets import EVENT_ESCALATED
 
@@ -80,7 +80,12 @@ def yuqing_special_report() -> None:
         response_timeout=HITL_TIMEOUT,
     )
 
-    @task
+    @task.branch
+    def needs_approval(drafts: list[dict]) -> list[str]:
+        """Ask a leader only when there is an undecided version (an approved one just goes out)."""
+        return ["approve", "record_approval"] if any(d["status"] == "draft" for d in drafts) else ["record_approval"]
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     def record_approval(drafts: list[dict], answer: dict | None = None) -> list[int]:
         """Write the leader's answer on each draft into the store; return the approved versions."""
         from yuqing.db import session_scope
@@ -106,8 +111,9 @@ def yuqing_special_report() -> None:
         return [send_report(context, rid) for rid in report_ids]
 
     drafts = draft_reports()
-    drafts >> approve
-    deliver(record_approval(drafts, approve.output))
+    recorded = record_approval(drafts, approve.output)
+    needs_approval(drafts) >> [approve, recorded]
+    deliver(recorded)
 
 
 special_report_dag = yuqing_special_report()

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, task
 
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("YUQING_RETRY_DELAY_SECONDS", "120")))
 HITL_TIMEOUT = timedelta(seconds=int(os.environ.get("YUQING_HITL_TIMEOUT_SECONDS", str(24 * 3600))))
@@ -58,7 +58,8 @@ def yuqing_weekly_report() -> None:
         start, end = (week_of if kind == "weekly" else month_of)(day)
         with session_scope() as session:
             report, new = file_report(session, build_period_report(session, load_config(), kind, start, end))
-            return {"id": report.id, "title": report.title, "version": report.version, "pdf": report.files["pdf"], "new": new}
+            return {"id": report.id, "title": report.title, "version": report.version, "pdf": report.files["pdf"],
+                    "status": report.status, "new": new}
 
     approve = HITLOperator(
         task_id="approve",
@@ -69,7 +70,12 @@ def yuqing_weekly_report() -> None:
         response_timeout=HITL_TIMEOUT,
     )
 
-    @task
+    @task.branch
+    def needs_approval(draft: dict) -> list[str]:
+        """Ask a leader only when the version is undecided (an approved one just goes out)."""
+        return ["approve", "record_approval"] if draft["status"] == "draft" else ["record_approval"]
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     def record_approval(draft: dict, answer: dict | None = None) -> list[int]:
         """Write the answer into the store; return the version to send, if approved."""
         from yuqing.db import session_scope
@@ -90,8 +96,9 @@ def yuqing_weekly_report() -> None:
         return [send_report(context, rid) for rid in report_ids]
 
     draft = draft_report()
-    draft >> approve
-    deliver(record_approval(draft, approve.output))
+    recorded = record_approval(draft, approve.output)
+    needs_approval(draft) >> [approve, recorded]
+    deliver(recorded)
 
 
 weekly_report_dag = yuqing_weekly_report()
