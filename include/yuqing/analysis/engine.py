@@ -56,7 +56,7 @@ class ItemAnalysis:
         return list(self.hits.categories)
 
 
-_VENUE = re.compile(r"[\u4e00-\u9fff]{2}(?:清真寺|教堂|天主堂|福音堂|寺|庙|路|街|巷)")
+_VENUE = re.compile(r"[^\W\d了还其说传去在的到是个座家们这那和与及从向被把给让也都就又再很才有没要去来上下里我你他她它a-z]{2}(?:清真寺|教堂|天主堂|福音堂|寺|庙|路|街|巷)")
 """A named venue or street that the configuration may not list (南山寺, 城隍庙, 解放路 …)."""
 
 _CACHE: dict[int, tuple[Config, Components]] = {}

@@ -42,6 +42,11 @@ CENTROID_SIZE = 40
 ITEM_TERMS = 16
 MIN_SHARED = 2
 MAX_CANDIDATES = 8
+HOT_SIZE = 4
+HOT_WINDOW = timedelta(hours=6)
+HOT_COVERAGE = 0.3
+HOT_TOP = 10
+HOT_MIN_SHARED = 1
 PER_TERM = 16
 """Open events looked at per shared term, most recently joined first."""
 MERGE_FACTOR = 1.0
@@ -136,6 +141,14 @@ class EventDraft:
     norm_size: int = 0
     anchors: dict[str, int] = field(default_factory=dict)
     """Places and venues its members name, with how many did."""
+    top: frozenset[str] | None = None
+
+    def main_anchors(self) -> frozenset[str]:
+        """The places most of its members name (at least a third as often as the most named one)."""
+        if not self.anchors:
+            return frozenset()
+        top = max(self.anchors.values())
+        return frozenset(a for a, n in self.anchors.items() if n * 3 >= top)
 
     def signature(self, weight: TermWeights | None = None) -> list[str]:
         return sorted(self.counts, key=lambda t: (-self.counts[t], t))[:SIGNATURE_SIZE]
@@ -157,6 +170,8 @@ class EventGrouper:
         self.capacity = capacity
         self.events: OrderedDict[Any, EventDraft] = OrderedDict()
         self.index: dict[str, dict[Any, None]] = {}
+        self.anchor_index: dict[str, dict[Any, None]] = {}
+        """place → open events whose members name it, most recently joined last."""
         """term → open events whose centroid has it, most recently joined last."""
         self.df: dict[str, int] = {}
         self.anchor_df: dict[str, int] = {}
@@ -214,6 +229,8 @@ class EventGrouper:
         draft = EventDraft(key, counts, is_new=False, last_seen=last_seen, size=n, anchors=dict.fromkeys(anchors, n))
         self.events[key] = draft
         self._index(draft, counts)
+        for a in draft.anchors:
+            self.anchor_index.setdefault(a, {})[key] = None
 
     def create(
         self, key: Any, item_key: Any, terms: dict[str, float], at: datetime | None = None, anchors: Iterable[str] = ()
@@ -230,6 +247,12 @@ class EventGrouper:
         draft = self.events[key]
         for a in anchors:
             draft.anchors[a] = draft.anchors.get(a, 0) + 1
+            keys = self.anchor_index.get(a)
+            if keys is None:
+                self.anchor_index[a] = {key: None}
+            else:
+                keys.pop(key, None)
+                keys[key] = None
         counts = draft.counts
         for t, w in terms.items():
             counts[t] = counts.get(t, 0.0) + w
@@ -266,7 +289,15 @@ class EventGrouper:
     def candidates(
         self, terms: dict[str, float], at: datetime | None = None, anchors: frozenset[str] = frozenset()
     ) -> list[tuple[float, EventDraft]]:
-        """Open events the item reaches the threshold with, best first."""
+        """Open events the item reaches the threshold with, best first.
+
+        An item must name one of the event's main places when both name places. A hot event — at
+        least ``HOT_SIZE`` items, the last one less than ``HOT_WINDOW`` before this item — also takes
+        an item whose TF-IDF weight lies ≥ ``HOT_COVERAGE`` on the event's terms, however different
+        its length and direction, when all the places the item names are the event's main places and
+        it shares one of the event's ``HOT_TOP`` strongest content words (two when it names no
+        place): while 清风寺 is in the news, "清风寺打人事件到底怎么处理" is about it.
+        """
         anchors = self.specific(anchors)
         if not terms:
             return []
@@ -276,29 +307,73 @@ class EventGrouper:
             keys = self.index.get(t)
             if keys and self.df.get(t, 0) <= common:
                 shared.update(iter(keys) if len(keys) <= PER_TERM else islice(reversed(keys), PER_TERM))
-        if not shared:
+        hot: set[Any] = set()
+        if at is not None:
+            for a in anchors:
+                for key in islice(reversed(self.anchor_index.get(a, {})), PER_TERM):
+                    draft = self.events.get(key)
+                    if draft is not None and self._is_hot(draft, at) and anchors <= draft.main_anchors():
+                        hot.add(key)
+        if not shared and not hot:
             return []
         vec = self.vector(terms)
         norm = math.sqrt(sum(v * v for v in vec.values()))
         content = [t for t in terms if self.weight.is_content(t)]
+        keys = [k for k, n in shared.most_common(MAX_CANDIDATES) if n >= MIN_SHARED]
+        keys += [k for k in hot if k not in keys]
         out = []
-        for key, n in shared.most_common(MAX_CANDIDATES):
-            if n < MIN_SHARED:
-                break
+        for key in keys:
             draft = self.events[key]
-            if sum(1 for t in content if t in draft.counts) < MIN_SHARED:
-                continue  # the same venue or office alone is not the same matter
-            if anchors and draft.anchors and anchors.isdisjoint(draft.anchors):
+            if anchors and draft.anchors and anchors.isdisjoint(draft.main_anchors()):
                 continue  # the same words about another place: another matter
-            sim = self._cosine(vec, norm, draft)
-            if sim >= self.similarity:
-                out.append((sim, draft))
+            content_shared = sum(1 for t in content if t in draft.counts)
+            if content_shared >= MIN_SHARED:
+                sim = self._cosine(vec, norm, draft)
+                if sim >= self.similarity:
+                    out.append((sim, draft))
+                    continue
+            hot_here = key in hot or (not anchors and self._is_hot(draft, at))
+            if hot_here and content_shared >= (HOT_MIN_SHARED if anchors else MIN_SHARED):
+                top = self._top_content(draft)
+                if sum(1 for t in content if t in top) < (HOT_MIN_SHARED if anchors else MIN_SHARED):
+                    continue  # what it shares is incidental, not what the event is about
+                covered = self._coverage(vec, draft)
+                if covered >= HOT_COVERAGE:
+                    out.append((self.similarity * covered, draft))
         out.sort(key=lambda x: -x[0])
         return out
+
+    @staticmethod
+    def _is_hot(draft: EventDraft, at: datetime | None) -> bool:
+        return (
+            at is not None and draft.size >= HOT_SIZE and draft.last_seen is not None
+            and at - draft.last_seen <= HOT_WINDOW
+        )
+
+    def _top_content(self, draft: EventDraft) -> frozenset[str]:
+        """The event's ``HOT_TOP`` strongest content words (refreshed with its norm)."""
+        if draft.top is None or not draft.norm:
+            ranked = sorted(
+                (t for t in draft.counts if self.weight.is_content(t)),
+                key=lambda t: -_damp(draft.counts[t]) * self.idf(t),
+            )
+            draft.top = frozenset(ranked[:HOT_TOP])
+        return draft.top
+
+    @staticmethod
+    def _coverage(vec: dict[str, float], draft: EventDraft) -> float:
+        """The share of the item's TF-IDF weight on terms the event already has."""
+        total = sum(vec.values())
+        counts = draft.counts
+        return sum(v for t, v in vec.items() if t in counts) / total if total else 0.0
 
     def merge(self, absorbed: Any, into: Any) -> None:
         """Fold event ``absorbed`` into ``into``; callers relabel through ``merges``."""
         a, b = self.events.pop(absorbed), self.events[into]
+        self._unanchor(a)
+        for anchor, n in a.anchors.items():
+            b.anchors[anchor] = b.anchors.get(anchor, 0) + n
+            self.anchor_index.setdefault(anchor, {})[into] = None
         for t, w in a.counts.items():
             self._unindex(t, absorbed)
             b.counts[t] = b.counts.get(t, 0.0) + w
@@ -319,6 +394,7 @@ class EventGrouper:
         closed = self.pop_closed() + list(self.events.values())
         self.events.clear()
         self.index.clear()
+        self.anchor_index.clear()
         return closed
 
     # -- helpers --------------------------------------------------------------------------------
@@ -361,6 +437,14 @@ class EventGrouper:
                     keys.pop(key, None)
                     keys[key] = None
 
+    def _unanchor(self, draft: EventDraft) -> None:
+        for a in draft.anchors:
+            keys = self.anchor_index.get(a)
+            if keys is not None:
+                keys.pop(draft.key, None)
+                if not keys:
+                    del self.anchor_index[a]
+
     def _unindex(self, term: str, key: Any) -> None:
         keys = self.index.get(term)
         if keys is not None:
@@ -388,4 +472,5 @@ class EventGrouper:
             del events[key]
             for t in draft.counts:
                 self._unindex(t, key)
+            self._unanchor(draft)
             self._closed.append(draft)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from yuqing.analysis.text import normalise
 from yuqing.config import Lexicons
 
-_VENUE_NAME = re.compile(r"[\u4e00-\u9fff]{2}(?:清真寺|天主堂|福音堂|基督教堂|教堂|寺|庙|道观|宫观)")
+_VENUE_NAME = re.compile(r"[^\W\d了还其说传去在的到是个座家们这那和与及从向被把给让也都就又再很才有没要去来上下里我你他她它a-z]{2}(?:清真寺|天主堂|福音堂|基督教堂|教堂|寺|庙|道观|宫观)")
 """A named religious venue (南山寺, 城隍庙, 天主堂): the lexicon cannot list every one in the region."""
 _VENUE_NOT = frozenset({"一座寺", "一座庙", "个寺庙", "这座寺", "那座寺", "的寺", "小庙", "寺庙", "大寺"})
 VENUE_MARKERS = ("宗教活动场所", "寺庙", "寺院", "清真寺", "教堂", "道观")
