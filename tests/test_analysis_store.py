@@ -129,3 +129,39 @@ def test_batches_give_the_same_result_as_one_pass(session: Session, demo_config:
     summary = analyze_pending(session, demo_config, now=T0 + timedelta(minutes=10), batch_size=2)
     assert summary.items_analyzed == 7 and summary.duplicates == 6
     assert len({i.event_id for i in items}) == 1
+
+
+def test_keyword_counts_are_kept_across_runs_as_the_velocity_baseline(session: Session, demo_config: Config) -> None:
+    """A new event's σ-spike is measured against its keyword's stored hourly counts of the past week."""
+    from yuqing.analysis.models import KeywordCount
+
+    start = T0 - timedelta(days=3)
+    topics = ["周末停车位难找", "门票又涨价了吗", "素斋味道不错", "银杏叶黄了真美", "志愿者讲解专业", "几点开门",
+              "台阶太陡老人难走", "寄存柜不够用"]
+    for h in range(0, 72, 3):  # a steady trickle of unrelated posts naming 清风寺, one run per day
+        _item(session, f"清风寺{topics[(h // 3) % len(topics)]}", at=start + timedelta(hours=h))
+        if h % 24 == 21:
+            analyze_pending(session, demo_config, now=start + timedelta(hours=h + 1))
+    stored = session.scalar(select(func.sum(KeywordCount.count)).where(KeywordCount.term == "清风寺"))
+    assert stored == 24
+    for m in range(12):  # then a burst within one hour
+        _item(session, f"清风寺门口商贩和香客打起来了，有人受伤，第{m}个现场视频", at=T0 + timedelta(minutes=4 * m))
+    analyze_pending(session, demo_config, now=T0 + timedelta(minutes=50))
+    event = session.scalars(select(Event).order_by(Event.item_count.desc())).first()
+    assert event is not None and event.item_count >= 10
+    detail = event.explanation["factors"][1]["detail"]
+    assert detail["basis"].startswith("关键词「清风寺」") and detail["items_last_hour"] >= 10
+    assert detail["sigma"] > 3 and detail["parts"]["velocity"] > 0.5
+    assert "σ" in detail["velocity"]
+
+
+def test_old_keyword_counts_are_dropped(session: Session, demo_config: Config) -> None:
+    from yuqing.analysis.grading import time_slot
+    from yuqing.analysis.models import KeywordCount
+
+    session.add(KeywordCount(term="清风寺", slot=time_slot(T0 - timedelta(days=30)), count=5))
+    session.flush()
+    _item(session, VENUE_POST, at=T0)
+    analyze_pending(session, demo_config, now=T0)
+    slots = session.scalars(select(KeywordCount.slot).where(KeywordCount.term == "清风寺")).all()
+    assert slots == [time_slot(T0)]

@@ -78,6 +78,9 @@ class TermWeights:
         """A word that says what happened (not where, not which office): two of them must be shared."""
         return term not in self._places and term not in self._agency
 
+    def is_place(self, term: str) -> bool:
+        return term in self._places
+
     def keyword_terms(self) -> frozenset[str]:
         """Terms whose hourly counts make a keyword baseline for velocity: places and category terms."""
         return self._places | self._category

@@ -337,11 +337,12 @@ class RecordRun:
         }
 
     def _keyword_of(self, draft: EventDraft, now: datetime) -> KeywordRate | None:
-        """The event's strongest place or category term, with its counts of the last 7 days."""
+        """The event's strongest place (else category term), with its counts of the last 7 days."""
         tracked = [t for t in draft.counts if t in self._keywords.terms]
         if not tracked:
             return None
-        term = max(tracked, key=lambda t: (draft.counts[t], t))
+        places = self.parts.weights
+        term = max(tracked, key=lambda t: (places.is_place(t), draft.counts[t], t))
         return self._keywords.rate(term, now)
 
     def event_objects(self, now: datetime | None = None) -> Iterator[dict[str, Any]]:

@@ -188,8 +188,11 @@ class _StoreRun:
         self.session.flush()
 
     def keyword_rate(self, signature: list[str]) -> KeywordRate | None:
-        """The event's strongest place or category term with its stored counts of the last 7 days."""
-        term = next((t for t in signature if t in self.keyword_terms), None)
+        """The event's strongest place (else category term) with its stored counts of the last 7 days."""
+        weights = self.parts.weights
+        term = next((t for t in signature if weights.is_place(t)), None) or next(
+            (t for t in signature if t in self.keyword_terms), None
+        )
         if term is None:
             return None
         since = time_slot(self.now) - (HISTORY_HOURS + 2) * SLOTS_PER_HOUR
