@@ -63,7 +63,20 @@ def _draft(session: Session, config: Config, run: str = "manual__1") -> PublicRe
     return r
 
 
-def _approve(session: Session, r: PublicResponse, sha: str | None = None, who: str = "chen_gang") -> None:
+def _countersign(session: Session, r: PublicResponse) -> None:
+    for i, agency in enumerate(r.agencies):
+        approvals.request(session, kind="countersign", dag_id="yuqing_public_response", run_id=r.dag_run_id,
+                          task_id="countersign", map_index=i, case_id=r.case_id, response_id=r.id,
+                          assigned_to=["zhang_jing"], text_sha256=r.text_sha256, agency=agency, now=T0)
+        approvals.decide(session, dag_id="yuqing_public_response", run_id=r.dag_run_id, task_id="countersign",
+                         map_index=i, chosen_options=["Approve"], responded_by={"id": "zhang_jing", "name": "z"},
+                         params_input={}, responded_at=T0, now=T0)
+
+
+def _approve(session: Session, r: PublicResponse, sha: str | None = None, who: str = "chen_gang",
+             countersign: bool = True) -> None:
+    if countersign:
+        _countersign(session, r)
     approvals.request(session, kind="publication", dag_id="yuqing_public_response", run_id=r.dag_run_id,
                       task_id="approve_text", case_id=r.case_id, response_id=r.id, assigned_to=[who],
                       text_sha256=sha or r.text_sha256, now=T0)
@@ -131,6 +144,16 @@ def test_g1_text_changed_after_approval_is_refused(db_url: str, session: Session
     assert server.weibo == [] and server.wechat == []
     assert session.scalar(select(AuditLog.detail).where(AuditLog.action == "publication.refused"))["why"].startswith(
         "文本在审核后被改动")
+
+
+def test_c5_text_naming_an_agency_needs_its_countersign(db_url: str, session: Session, demo_config: Config,
+                                                        platforms: tuple) -> None:
+    server, chans = platforms
+    r = _draft(session, demo_config)
+    _approve(session, r, countersign=False)
+    with pytest.raises(PublicationRefused, match="未会签确认此文本：police"):
+        publish_response(_scope(db_url), demo_config, r.id, chans, now=lambda: T0)
+    assert server.weibo == []
 
 
 def test_c5_one_channel_down_is_reported_and_rerun_adds_only_what_is_missing(

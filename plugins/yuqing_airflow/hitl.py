@@ -95,6 +95,7 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
     from yuqing.clock import fmt_local
     from yuqing.config import load_config
     from yuqing.db import session_scope
+    from yuqing.response.drafts import sha256_text
     from yuqing.response.workflow import drafters, response_approver
 
     config = load_config()
@@ -104,8 +105,6 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
             case = get_case(session, context["params"]["case_number"])
             a = draft_assessment(session, config, case)
             case.assessment_state = "requested"
-            from yuqing.response.drafts import sha256_text
-
             return {"subject": a.subject, "body": a.body, "assigned": [a.approver], "case_id": case.id,
                     "response_id": None, "sha": sha256_text(a.body), "agency": None,
                     "timeout": rules.assessment_timeout_hours}
@@ -128,9 +127,10 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
         assert response is not None
         case = get_case(session, context["params"]["case_number"])
         head = f"{case.number}｜{case.level}｜{response.template}（第{response.attempt}稿）"
+        shown = sha256_text(response.text)  # the hash of the very text shown below, not a stored column
         if kind == "draft":
             return {"subject": f"【回应稿编辑】{head}", "assigned": drafters(config, case), "case_id": case.id,
-                    "response_id": rid, "sha": response.text_sha256, "agency": None,
+                    "response_id": rid, "sha": shown, "agency": None,
                     "timeout": rules.draft_timeout_hours,
                     "body": ("以下为系统根据模板生成的回应稿。如需修改，请在“回应稿全文”中填写修改后的全文；"
                              "留空则采用此稿。\n\n" + _fence(response.text))}
@@ -138,14 +138,14 @@ def _question(kind: str, op: Any, context: Any) -> dict[str, Any]:
             agency = next(a for a in config.cases.agencies if a.id == op.agency)
             return {"subject": f"【会签】{agency.name}：请确认回应稿中涉及贵单位的表述 {head}",
                     "assigned": [agency.contact], "case_id": case.id, "response_id": rid,
-                    "sha": response.text_sha256, "agency": agency.id, "timeout": rules.countersign_timeout_hours,
-                    "body": (f"回应稿提及{agency.name}，请确认表述准确一致（C5）。sha256：`{response.text_sha256}`\n\n"
+                    "sha": shown, "agency": agency.id, "timeout": rules.countersign_timeout_hours,
+                    "body": (f"回应稿提及{agency.name}，请确认表述准确一致（C5）。sha256：`{shown}`\n\n"
                              + _fence(response.text))}
         response.state = "awaiting_approval"
         return {"subject": f"【发布审核】{head}", "assigned": [response_approver(config, case)],
-                "case_id": case.id, "response_id": rid, "sha": response.text_sha256, "agency": None,
+                "case_id": case.id, "response_id": rid, "sha": shown, "agency": None,
                 "timeout": rules.approval_timeout_hours,
-                "body": (f"请审核以下回应稿全文。批准即同意按此文本（sha256：`{response.text_sha256}`）"
+                "body": (f"请审核以下回应稿全文。批准即同意按此文本（sha256：`{shown}`）"
                          f"依次在{'、'.join(response.channels)}发布，任何改动都须重新审核。\n\n" + _fence(response.text))}
 
 

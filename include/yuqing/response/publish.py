@@ -63,9 +63,15 @@ def approved_text_check(session: Session, response: PublicResponse) -> CaseAppro
     current = sha256_text(response.text)
     case = session.get(Case, response.case_id)
     assert case is not None
-    if approval is None or approval.text_sha256 != current or response.text_sha256 != current:
+    confirmed = set(session.scalars(select(CaseApproval.agency).where(
+        CaseApproval.response_id == response.id, CaseApproval.kind == "countersign",
+        CaseApproval.decision == "approved", CaseApproval.text_sha256 == current)))
+    unconfirmed = [a for a in response.agencies if a not in confirmed]
+    if approval is None or approval.text_sha256 != current or response.text_sha256 != current or unconfirmed:
         why = ("没有领导审核通过的记录" if approval is None
-               else f"文本在审核后被改动（审核 {approval.text_sha256[:12]}…，现为 {current[:12]}…）")
+               else f"文本在审核后被改动（审核 {approval.text_sha256[:12]}…，现为 {current[:12]}…）"
+               if approval.text_sha256 != current or response.text_sha256 != current
+               else f"涉及的其他行政机关未会签确认此文本：{'、'.join(unconfirmed)}")
         response.state = "refused"
         record(session, actor="system:publication", action="publication.refused", object_type="response",
                object_id=response.id, detail={"case": case.number, "why": why, "sha256": current,
