@@ -91,11 +91,16 @@ def test_escalation_asset_special_report_approval_and_single_delivery(world: Dem
     session.expire_all()
     deliveries = session.scalars(select(ReportDelivery).where(ReportDelivery.report_id == report.id)).all()
     assert {d.status for d in deliveries} == {"sent"} and all(d.receipt and d.sent_at for d in deliveries)
+    hooks = [h for h in world.webhook.received if h["json"].get("msgtype") == "report"]
+    webhook_rows = [d for d in deliveries if d.channel == "webhook"]
+    assert len(hooks) == len(webhook_rows) == 1 and hooks[0]["json"]["approved_by"] == "li_hua"
+    assert webhook_rows[0].receipt.startswith("HTTP 200")
 
     # a rerun sends nothing again; an explicit resend of the same version is refused
     dr = special.test(run_conf=conf, mark_success_pattern="^approve$")
     assert dr.state == "success"
     assert len(_reports_sent(world)) == len(emails)
+    assert len([h for h in world.webhook.received if h["json"].get("msgtype") == "report"]) == 1
     from yuqing_airflow.report_delivery import send_report
 
     with pytest.raises(ResendRefused):

@@ -150,11 +150,11 @@ def main() -> None:
         today = local_today().isoformat()
         conf = json.dumps({"report_date": today})
         run([airflow, "dags", "test", "yuqing_daily_log", "-c", conf], env, log, "running yuqing_daily_log")
-        reports = run_reports(airflow, yuqing, env, log)
         run([airflow, "dags", "test", "yuqing_case_handling"], env, log, "running yuqing_case_handling (受理 → 转办)")
         from response_demo import run_response_demo  # C2d approval and public response on a real stack
 
         run_response_demo(env, out, log)
+        reports = run_reports(airflow, yuqing, env, log)  # after the cases, so the 周报 has its 通报 and 考核
     finally:
         server.shutdown()
         mail.stop()

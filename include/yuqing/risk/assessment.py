@@ -232,7 +232,7 @@ def conclude(session: Session, assessment_id: int, *, now: datetime | None = Non
     overall = "高" if "高" in levels else "中" if "中" in levels else "低"
     a.level = overall
     a.status = "completed"
-    a.completed_at = now or utcnow()
+    a.completed_at = a.completed_at or now or utcnow()  # first completion; a rerun keeps the report one version
     a.findings = {**a.findings, "survey": survey, "reasons": reasons or ["各维度风险均为低，多数群众理解支持"],
                   "suggested_verdict": SUGGESTED[overall]}
     session.flush()
