@@ -120,3 +120,16 @@ def test_no_verdict_without_completed_assessment(session: Session) -> None:
     assert d.verdict == "暂缓实施" and d.verdict_by == "wang_jun" and decision_status(d) == "已评估"
     with pytest.raises(AssessmentError, match="must be one of"):
         record_verdict(session, a.decision_id, "批准", by="wang_jun")
+
+
+def test_cli_lists_an_unassessed_decision_as_such(session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+
+    _open(session)
+    session.commit()
+    monkeypatch.setenv("YUQING_DATABASE_URL", db_url)
+    out = CliRunner().invoke(cli, ["risk", "list"], obj={})
+    assert out.exit_code == 0, out.output
+    assert "未评估\t未评估\t未评估" in out.output and "宗教活动场所管理办法" in out.output

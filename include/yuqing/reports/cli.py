@@ -143,3 +143,20 @@ def assess_cmd(key, title, summary, groups, keywords, survey, interviews, scores
             decide(session, report.id, approve=True, by=by, note=f"决策结论：{verdict}")
         click.echo(f"decision {a.decision_id}: risk level {a.level}; report {report.id} v{report.version}")
         click.echo(_files(report))
+
+
+@risk_cli.command("list")
+def risk_list_cmd() -> None:
+    """Every decision with its assessment status (未评估 until one is completed), level and verdict."""
+    from sqlalchemy import select
+
+    from yuqing.db import session_scope
+    from yuqing.risk.assessment import UNASSESSED, decision_status
+    from yuqing.risk.models import Decision
+
+    with session_scope() as session:
+        for d in session.scalars(select(Decision).order_by(Decision.id)):
+            status = decision_status(d)
+            level = d.assessments[-1].level if status != UNASSESSED else UNASSESSED
+            verdict = d.verdict or ("待决策" if status != UNASSESSED else UNASSESSED)
+            click.echo(f"{d.id}\t{status}\t{level}\t{verdict}\t{d.verdict_by or ''}\t{d.title}")
