@@ -145,13 +145,14 @@ class EventDraft:
     anchors: dict[str, int] = field(default_factory=dict)
     """Places and venues its members name, with how many did."""
     top: frozenset[str] | None = None
+    main: frozenset[str] | None = None
 
     def main_anchors(self) -> frozenset[str]:
         """The places most of its members name (at least a third as often as the most named one)."""
-        if not self.anchors:
-            return frozenset()
-        top = max(self.anchors.values())
-        return frozenset(a for a, n in self.anchors.items() if n * 3 >= top)
+        if self.main is None:
+            top = max(self.anchors.values(), default=0)
+            self.main = frozenset(a for a, n in self.anchors.items() if n * 3 >= top)
+        return self.main
 
     def signature(self, weight: TermWeights | None = None) -> list[str]:
         return sorted(self.counts, key=lambda t: (-self.counts[t], t))[:SIGNATURE_SIZE]
@@ -174,6 +175,8 @@ class EventGrouper:
         self.events: OrderedDict[Any, EventDraft] = OrderedDict()
         self.index: dict[str, dict[Any, None]] = {}
         self.anchor_index: dict[str, dict[Any, None]] = {}
+        self.big: set[Any] = set()
+        """Open events with at least ``HOT_SIZE`` items (the only ones that can be hot)."""
         """place → open events whose members name it, most recently joined last."""
         """term → open events whose centroid has it, most recently joined last."""
         self.df: dict[str, int] = {}
@@ -232,6 +235,8 @@ class EventGrouper:
         draft = EventDraft(key, counts, is_new=False, last_seen=last_seen, size=n, anchors=dict.fromkeys(anchors, n))
         self.events[key] = draft
         self._index(draft, counts)
+        if draft.size >= HOT_SIZE:
+            self.big.add(key)
         for a in draft.anchors:
             self.anchor_index.setdefault(a, {})[key] = None
 
@@ -248,6 +253,8 @@ class EventGrouper:
     ) -> None:
         """Record membership (duplicates join too: a repost is more reaction to the same matter)."""
         draft = self.events[key]
+        if anchors:
+            draft.main = None
         for a in anchors:
             draft.anchors[a] = draft.anchors.get(a, 0) + 1
             keys = self.anchor_index.get(a)
@@ -266,6 +273,8 @@ class EventGrouper:
             draft.counts = counts = keep
         self._index(draft, terms)
         draft.size += 1
+        if draft.size >= HOT_SIZE:
+            self.big.add(key)
         if draft.size > draft.norm_size * 1.1:
             draft.norm = 0.0
         draft.new_items.append(item_key)
@@ -314,9 +323,10 @@ class EventGrouper:
         if at is not None:
             for a in anchors:
                 for key in islice(reversed(self.anchor_index.get(a, {})), PER_TERM):
-                    draft = self.events.get(key)
-                    if draft is not None and self._is_hot(draft, at) and anchors <= draft.main_anchors():
-                        hot.add(key)
+                    if key in self.big and key not in hot:
+                        draft = self.events[key]
+                        if self._is_hot(draft, at) and anchors <= draft.main_anchors():
+                            hot.add(key)
         if not shared and not hot:
             return []
         vec = self.vector(terms)
@@ -335,7 +345,7 @@ class EventGrouper:
                 if sim >= self.similarity:
                     out.append((sim, draft))
                     continue
-            hot_here = key in hot or (not anchors and self._is_hot(draft, at))
+            hot_here = key in hot or (not anchors and key in self.big and self._is_hot(draft, at))
             if hot_here and content_shared >= (HOT_MIN_SHARED if anchors else MIN_SHARED):
                 top = self._top_content(draft)
                 if sum(1 for t in content if t in top) < (HOT_MIN_SHARED if anchors else MIN_SHARED):
@@ -374,6 +384,8 @@ class EventGrouper:
         """Fold event ``absorbed`` into ``into``; callers relabel through ``merges``."""
         a, b = self.events.pop(absorbed), self.events[into]
         self._unanchor(a)
+        self.big.discard(absorbed)
+        b.main = None
         for anchor, n in a.anchors.items():
             b.anchors[anchor] = b.anchors.get(anchor, 0) + n
             self.anchor_index.setdefault(anchor, {})[into] = None
@@ -383,6 +395,8 @@ class EventGrouper:
         self._index(b, a.counts)
         b.norm = 0.0
         b.size += a.size
+        if b.size >= HOT_SIZE:
+            self.big.add(into)
         b.new_items.extend(a.new_items)
         if a.last_seen and (b.last_seen is None or a.last_seen > b.last_seen):
             b.last_seen = a.last_seen
@@ -398,6 +412,7 @@ class EventGrouper:
         self.events.clear()
         self.index.clear()
         self.anchor_index.clear()
+        self.big.clear()
         return closed
 
     # -- helpers --------------------------------------------------------------------------------
@@ -476,4 +491,5 @@ class EventGrouper:
             for t in draft.counts:
                 self._unindex(t, key)
             self._unanchor(draft)
+            self.big.discard(key)
             self._closed.append(draft)
