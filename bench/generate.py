@@ -181,6 +181,9 @@ CHATTER = [
     "刚看完电影，结局有点意外", "小区楼下的桂花开了，好香", "有没有一起跑步的？{s}每天早上六点", "这个月的电费怎么这么贵",
     "考研倒计时{n}天，加油", "{p}新开了一家书店，环境不错", "刷单兼职日结，轻松月入过万", "今天加班到十点，累",
 ]
+CHATTER_TAIL = ["", "", "心情不错", "有点累", "明天继续", "希望周末不下雨", "谁懂啊", "记录一下生活", "晚安", "早上好",
+                "今天也要加油", "朋友推荐的", "第一次来", "下次还来", "拍了好多照片", "就是有点贵", "人太多了", "还可以",
+                "下雨了", "冷死了", "热死了", "好久没这么开心了"]
 OPENERS = ["", "", "", "说个事，", "请教一下，", "昨天", "上周末", "刚才", "带孩子", "陪我妈", "下班路上", "有没有人知道，", "吐槽：", "分享："]
 CLOSERS = ["", "", "", "。", "！", "。谢谢", "，求解答", "，心累", "，挺好的", "。——{who}", "（{d}）", "，大家觉得呢", "，已经第{n}次了", "。#江城#"]
 COMMENTS = ["太吓人了", "真的假的？", "转发扩散", "关注", "支持", "这也太过分了吧", "希望尽快处理", "已阅", "顶", "离谱",
@@ -325,12 +328,15 @@ def labelled(n: int, seed: int = 7, start: datetime | None = None, days: float |
                 event = f"U:{subject.replace('附近', '').replace('那边', '')}:{matter}"
             else:
                 channel = _pick_channel(rng)
+                tail = rng.choice(CHATTER_TAIL)
                 text = rng.choice(OPENERS) + rng.choice(CHATTER).format(
                     p=rng.choice(PLACES), n=rng.randint(1, 300), s=rng.choice(STREETS)
-                ) + rng.choice(CLOSERS).format(who=_name(rng), d=f"{at.month}月{at.day}日", n=rng.randint(2, 9))
+                ) + ("，" + tail if tail else "") + rng.choice(CLOSERS).format(
+                    who=_name(rng), d=f"{at.month}月{at.day}日", n=rng.randint(2, 9)
+                )
                 event = f"U{i}"
-            if rng.random() < 0.3 and channel in ("weibo", "forum", "news_comment"):
-                text += rng.choice(["", "！", "。。。", "[允悲]", "😡", "👍", " #江城#", "？"])
+            if rng.random() < 0.5 and channel in ("weibo", "forum", "news_comment", "wechat"):
+                text += rng.choice(["！", "。。。", "[允悲]", "😡", "👍", " #江城#", "？", "[怒]", "[doge]", "🙏", "…", "!!"])
         source, author = _source(channel, rng)
         rec = {
             "id": rid, "title": title, "text": text, "source": source, "source_type": channel, "author": author,

@@ -119,3 +119,36 @@ def analyze_item(
     else:
         terms, anchors = {}, frozenset()
     return ItemAnalysis(relevance.relevant, relevance.reason, hits, sentiment, terms, fp, anchors)
+
+
+class AnalysisCache:
+    """The analysis of recent texts, reused for an exact copy (a bounded FIFO of ``capacity`` texts).
+
+    Why: copies are common in a stream (the same post on several boards, bots, unedited reposts):
+    one in seven items of the benchmark corpus. What an item is on its own depends only on its
+    title and text, so a copy reuses it; only the duplicate fingerprint gets the copy's key and time.
+    """
+
+    def __init__(self, capacity: int = 20_000):
+        from collections import OrderedDict
+
+        self.capacity = capacity
+        self._seen: OrderedDict[tuple[str | None, str], ItemAnalysis] = OrderedDict()
+        self.hits = 0
+
+    def analyze(
+        self, key: object, title: str | None, text: str, parts: Components, at: datetime | None = None
+    ) -> ItemAnalysis:
+        cached = self._seen.get((title, text))
+        if cached is None:
+            result = analyze_item(key, title, text, parts, at)
+            self._seen[(title, text)] = result
+            if len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
+            return result
+        self.hits += 1
+        fp = cached.fingerprint
+        copy = Fingerprint(key, fp.core, fp.exact, fp.facts, at, fp.near, fp._shingles, fp._signature)
+        return ItemAnalysis(
+            cached.relevant, cached.relevance_reason, cached.hits, cached.sentiment, cached.terms, copy, cached.anchors
+        )

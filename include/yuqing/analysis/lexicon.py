@@ -19,6 +19,7 @@ from yuqing.config import Lexicons
 
 _VENUE_NAME = re.compile(r"[^\W\d了还其说传去在的到是个座家们这那和与及从向被把给让也都就又再很才有没要去来上下里我你他她它a-z]{2}(?:清真寺|天主堂|福音堂|基督教堂|教堂|寺|庙|道观|宫观)")
 """A named religious venue (南山寺, 城隍庙, 天主堂): the lexicon cannot list every one in the region."""
+_MAY_NAME_VENUE = re.compile("[寺庙堂观宫]")
 _VENUE_NOT = frozenset({"一座寺", "一座庙", "个寺庙", "这座寺", "那座寺", "的寺", "小庙", "寺庙", "大寺"})
 VENUE_MARKERS = ("宗教活动场所", "寺庙", "寺院", "清真寺", "教堂", "道观")
 """A category listing one of these terms is where unlisted venue names are counted."""
@@ -88,7 +89,7 @@ class LexiconMatcher:
             terms[term] = None
             for kind in self._kinds[index]:
                 by_kind[kind][term] = None
-        if self._venue_category is not None:
+        if self._venue_category is not None and _MAY_NAME_VENUE.search(normalised_text):
             for venue in _VENUE_NAME.findall(normalised_text):
                 if venue not in terms and venue not in _VENUE_NOT:
                     terms[venue] = None

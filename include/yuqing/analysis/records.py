@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 
 from yuqing.analysis.dedup import DuplicateFinder
-from yuqing.analysis.engine import Components, ItemAnalysis, analyze_item, components
+from yuqing.analysis.engine import AnalysisCache, Components, ItemAnalysis, components
 from yuqing.analysis.events import EventDraft, EventGrouper
 from yuqing.analysis.grading import (
     HISTORY_HOURS,
@@ -193,6 +193,7 @@ class RecordRun:
     def __init__(self, config: Config):
         self.config = config
         self.parts: Components = components(config)
+        self.cache = AnalysisCache()
         window = timedelta(hours=config.grading.event_window_hours)
         self.finder = DuplicateFinder(window=window, capacity=DUP_CAPACITY)
         self.grouper = EventGrouper(config.grading.similarity, self.parts.weights, window, EVENT_CAPACITY)
@@ -217,7 +218,7 @@ class RecordRun:
         at = rec.published_at
         if at is not None and (self.latest is None or at > self.latest):
             self.latest = at
-        ia = analyze_item(rec.id, rec.title, rec.text, self.parts, at)
+        ia = self.cache.analyze(rec.id, rec.title, rec.text, self.parts, at)
         original = self.finder.check(ia.fingerprint)
         event_key: str | None = None
         if original is None:

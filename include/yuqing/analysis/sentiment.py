@@ -177,42 +177,35 @@ class SentimentScorer:
         positives: list[float] = []
         negatives: list[float] = []
         weight = 1.0
-        clause: list[str] = []
         clause_negatives: list[int] = []
         kinds = self._kinds
         lookup = self._lookup
-        for tok in tokens:
-            kind = kinds.get(tok)
-            looked = None
-            if kind is None:
-                looked = lookup(tok) if len(tok) >= 3 else None
-                if looked is None:
-                    if tok.isspace():
-                        clause, clause_negatives = [], []
-                    else:
-                        clause.append(tok)
-                    continue
-                kind = _WORD
+        window = self.window
+        clause_start = 0  # tokens[clause_start:i] is what precedes token i in its clause
+        # only tokens that mean something are visited; the rest are read as a sentiment word's context
+        for i in [i for i, t in enumerate(tokens) if t in kinds or (len(t) > 2 and lookup(t) is not None)]:
+            tok = tokens[i]
+            kind = kinds.get(tok, _WORD)
             if kind is _END:
-                clause, clause_negatives = [], []
+                clause_start, clause_negatives = i + 1, []
                 continue
             if kind is _CONTRAST:
                 positives[:] = [v * self.contrast_before for v in positives]
                 negatives[:] = [v * self.contrast_before for v in negatives]
                 weight = self.contrast_after
                 evidence.append("转折:" + tok)
-                clause = []
+                clause_start = i + 1
                 continue
-            if tok in self.resolution and not any(self._is_negator(t) for t in clause[-self.window :]):
-                for i in clause_negatives:
-                    negatives[i] = 0.0
+            before = tokens[max(clause_start, i - window) : i]
+            if tok in self.resolution and not any(self._is_negator(t) for t in before):
+                for j in clause_negatives:
+                    negatives[j] = 0.0
                 clause_negatives = []
                 evidence.append("已解决:" + tok)
-            if looked is None:
-                looked = lookup(tok)
+            looked = lookup(tok)
             if looked is not None and not (notice and self._official(tok)):
                 value, factor = looked
-                value, note = self._modify(value * factor, clause[-self.window :])
+                value, note = self._modify(value * factor, before)
                 if value > 0:
                     positives.append(value * weight)
                 elif value < 0:
@@ -220,7 +213,6 @@ class SentimentScorer:
                     negatives.append(value * weight)
                 if value:
                     evidence.append(note + tok)
-            clause.append(tok)
 
         emoji = sum(self.emoji[e] for e in found["emoji"])
         phrases = sum(self.phrases[p] for p in found["phrase"]) * (self.notice_damping if notice else 1.0)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from yuqing import audit
 from yuqing.analysis.dedup import DuplicateFinder, fingerprint
-from yuqing.analysis.engine import _VENUE, Components, ItemAnalysis, analyze_item, components
+from yuqing.analysis.engine import _VENUE, AnalysisCache, Components, ItemAnalysis, analyze_item, components
 from yuqing.analysis.events import EventGrouper
 from yuqing.analysis.grading import (
     HISTORY_HOURS,
@@ -60,6 +60,7 @@ class _StoreRun:
         self.config = config
         self.now = now
         self.parts: Components = components(config)
+        self.cache = AnalysisCache(capacity=5_000)
         window = timedelta(hours=config.grading.event_window_hours)
         self.since = now - window
         self.finder = DuplicateFinder(window=window)
@@ -116,7 +117,7 @@ class _StoreRun:
         exact = self.exact_originals({i.content_hash for i in items})
         for item in items:
             at = _item_time(item)
-            ia = analyze_item(item.id, item.title, item.text, self.parts, at)
+            ia = self.cache.analyze(item.id, item.title, item.text, self.parts, at)
             original, original_event = exact.get(item.content_hash, (None, None))
             if original is None:
                 original = self.finder.check(ia.fingerprint)
