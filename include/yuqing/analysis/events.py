@@ -319,14 +319,14 @@ class EventGrouper:
             keys = self.index.get(t)
             if keys and self.df.get(t, 0) <= common:
                 shared.update(iter(keys) if len(keys) <= PER_TERM else islice(reversed(keys), PER_TERM))
-        hot: set[Any] = set()
+        hot: dict[Any, None] = {}
         if at is not None:
-            for a in anchors:
+            for a in sorted(anchors):
                 for key in islice(reversed(self.anchor_index.get(a, {})), PER_TERM):
                     if key in self.big and key not in hot:
                         draft = self.events[key]
                         if self._is_hot(draft, at) and anchors <= draft.main_anchors():
-                            hot.add(key)
+                            hot[key] = None
         if not shared and not hot:
             return []
         vec = self.vector(terms)
