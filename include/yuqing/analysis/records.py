@@ -42,7 +42,7 @@ from yuqing.analysis.grading import (
     spike,
     time_slot,
 )
-from yuqing.analysis.text import first_sentence, normalise
+from yuqing.analysis.text import first_sentence
 from yuqing.clock import SHANGHAI
 from yuqing.config import Config
 
@@ -301,7 +301,7 @@ class RecordRun:
                     return
                 del scores[weakest], state.candidates[weakest]
             scores[rec.id] = score
-            state.candidates[rec.id] = (ia.terms, (rec.title or "").strip() or first_sentence(normalise(rec.text)))
+            state.candidates[rec.id] = (ia.terms, (rec.title or "").strip() or first_sentence(rec.text))
 
     def _close_quiet(self) -> None:
         for draft in self.grouper.pop_closed():
