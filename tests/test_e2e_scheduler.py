@@ -92,6 +92,9 @@ def stack(tmp_path: Path, world: DemoWorld, db_url: str) -> Iterator[tuple[Stack
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "3",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            # only the DAG under test runs: the other scheduled DAGs (weekly report, case sweep) would
+            # start their latest runs at once and lock the SQLite metadata DB under the REST calls
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
