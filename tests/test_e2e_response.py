@@ -103,20 +103,18 @@ def _walk_response(w: World, run_id: str, *, text: str | None = None, decision: 
     """Drafter → (会签 by each agency named) → leader, over REST as the assigned people."""
     api = w.api
     api.wait_request(PR, run_id, "edit_draft")
-    r = api.answer("zheng_yan", PR, run_id, "edit_draft", "OK", {"text": text or ""})
-    assert r.status_code == 200, r.text
+    assert api.respond("zheng_yan", PR, run_id, "edit_draft", "OK", {"text": text or ""}) == 200
     with session_scope() as session:
         agencies = session.scalar(select(PublicResponse.agencies).where(PublicResponse.dag_run_id == run_id))
     for i, _agency in enumerate(agencies):
         detail = api.wait_request(PR, run_id, "countersign", map_index=i)
         assert [u["id"] for u in detail["assigned_users"]] == ["zhang_jing"]
-        assert api.answer("zhang_jing", PR, run_id, "countersign", "Approve", {"reason": ""}, i).status_code == 200
+        assert api.respond("zhang_jing", PR, run_id, "countersign", "Approve", {"reason": ""}, i) == 200
     detail = api.wait_request(PR, run_id, "approve_text")
     assert [u["id"] for u in detail["assigned_users"]] == ["chen_gang"]
     if before_approval:
         before_approval()
-    r = api.answer("chen_gang", PR, run_id, "approve_text", decision, {"reason": reason})
-    assert r.status_code == 200, r.text
+    assert api.respond("chen_gang", PR, run_id, "approve_text", decision, {"reason": reason}) == 200
 
 
 def _posts(w: World) -> tuple[int, int]:
@@ -134,7 +132,7 @@ def test_c2d_major_case_waits_for_the_assigned_leader_and_others_are_refused(wor
     for intruder in ("liu_yang", "li_hua"):  # admins, but not assigned
         r = api.answer(intruder, C2D, run, "approve_handling", "Approve", {"reason": ""})
         assert r.status_code == 403 and "is not a respondent" in r.text
-    assert api.answer("chen_gang", C2D, run, "approve_handling", "Approve", {"reason": ""}).status_code == 200
+    assert api.respond("chen_gang", C2D, run, "approve_handling", "Approve", {"reason": ""}) == 200
     assert api.wait_run(C2D, run) == "success"
     with session_scope() as session:
         case = session.scalar(select(Case).where(Case.number == world.major))
@@ -232,8 +230,7 @@ def test_c4_unit_gives_feedback_through_an_airflow_form(world: World) -> None:
     detail = world.api.wait_request("yuqing_case_feedback", run, "give_feedback")
     assert [u["id"] for u in detail["assigned_users"]] == ["zheng_yan"] and number in detail["subject"]
     text = "已约谈场所负责人，责令退还香火钱并公开道歉。"
-    r = world.api.answer("zheng_yan", "yuqing_case_feedback", run, "give_feedback", "OK", {"text": text})
-    assert r.status_code == 200, r.text
+    assert world.api.respond("zheng_yan", "yuqing_case_feedback", run, "give_feedback", "OK", {"text": text}) == 200
     assert world.api.wait_run("yuqing_case_feedback", run) == "success"
     with session_scope() as session:
         case = session.scalar(select(Case).where(Case.number == number))

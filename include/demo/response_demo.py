@@ -104,12 +104,11 @@ def _walk(api: Api, number: str, interactive: bool, port: int) -> None:
             time.sleep(3)
         return
     print(f"    answering as {who} over the REST API (what the Approve button does) ...", flush=True)
-    api.answer(who, C2D, run, "approve_handling", "Approve", {"reason": ""}).raise_for_status()
+    _ok(api.respond(who, C2D, run, "approve_handling", "Approve", {"reason": ""}))
     if api.wait_run(C2D, run, timeout=180) != "success":
         raise SystemExit(f"{C2D} did not succeed: {api.task_states(C2D, run)}")
     response_run = f"response__{run}"
-    api.wait_request(PR, response_run, "edit_draft", timeout=180)
-    api.answer("zheng_yan", PR, response_run, "edit_draft", "OK", {"text": ""}).raise_for_status()
+    _ok(api.respond("zheng_yan", PR, response_run, "edit_draft", "OK", {"text": ""}, timeout=180))
     print("    draft accepted by 郑燕 (zheng_yan)", flush=True)
     for i in range(5):
         try:
@@ -117,15 +116,20 @@ def _walk(api: Api, number: str, interactive: bool, port: int) -> None:
         except (TimeoutError, AssertionError):
             break
         uid = d["assigned_users"][0]["id"]
-        api.answer(uid, PR, response_run, "countersign", "Approve", {"reason": ""}, i).raise_for_status()
+        _ok(api.respond(uid, PR, response_run, "countersign", "Approve", {"reason": ""}, i))
         print(f"    会签 confirmed by {uid}", flush=True)
     d = api.wait_request(PR, response_run, "approve_text", timeout=180)
     uid = d["assigned_users"][0]["id"]
-    api.answer(uid, PR, response_run, "approve_text", "Approve", {"reason": ""}).raise_for_status()
+    _ok(api.respond(uid, PR, response_run, "approve_text", "Approve", {"reason": ""}))
     print(f"    text approved by {uid}; publishing (微博 first, then 微信 and the website) ...", flush=True)
     state = api.wait_run(PR, response_run, timeout=240)
     if state != "success":
         raise SystemExit(f"{PR} ended {state}: {api.task_states(PR, response_run)}")
+
+
+def _ok(status: int) -> None:
+    if status != 200:
+        raise SystemExit(f"the HITL answer was refused: HTTP {status}")
 
 
 def _print_results(case: dict | None, channels, env: dict[str, str]) -> None:

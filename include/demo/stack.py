@@ -155,7 +155,7 @@ class Api:
         return {t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t["state"] for t in tis}
 
     def wait_request(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1,
-                     timeout: float = 90, settle: float = 2.5) -> dict[str, Any]:
+                     timeout: float = 90, settle: float = 3) -> dict[str, Any]:
         """Wait until the HITL task is parked (awaiting_input), then a little more (see airflow-hitl.md §8)."""
         deadline = time.monotonic() + timeout
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails"
@@ -170,6 +170,36 @@ class Api:
                                      f"{self.task_states(dag_id, run_id)}")
             time.sleep(0.5)
         raise TimeoutError(f"{dag_id}/{run_id}/{task_id}[{map_index}] never awaited input")
+
+    def respond(self, user: str, dag_id: str, run_id: str, task_id: str, option: str,
+                params_input: dict[str, Any] | None = None, map_index: int = -1, timeout: float = 150) -> int:
+        """Answer once the task is parked, and again if Airflow retried it and asks anew.
+
+        A bot answering soon after the task parked can race the executor's report of the parking
+        process (airflow-hitl.md §8): the try is then failed and retried, and the retry asks again.
+        A person sees the new request in the UI; this does what that person would do. Returns the
+        HTTP status of the last answer.
+        """
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails"
+        detail = self.wait_request(dag_id, run_id, task_id, map_index, timeout=timeout)
+        answered_try = detail["task_instance"]["try_number"]
+        status = self.answer(user, dag_id, run_id, task_id, option, params_input, map_index).status_code
+        if status != 200:
+            return status
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.request("GET", path)
+            ti = r.json().get("task_instance", {}) if r.status_code == 200 else {}
+            if ti.get("state") in ("success", "skipped", "failed", "upstream_failed"):
+                return status
+            if ti.get("state") == "awaiting_input" and ti.get("try_number", 0) > answered_try:
+                time.sleep(4)
+                answered_try = ti["try_number"]
+                status = self.answer(user, dag_id, run_id, task_id, option, params_input, map_index).status_code
+                if status != 200:
+                    return status
+            time.sleep(0.5)
+        raise TimeoutError(f"{dag_id}/{run_id}/{task_id}[{map_index}] did not finish after the answer")
 
     def answer(self, user: str, dag_id: str, run_id: str, task_id: str, option: str,
                params_input: dict[str, Any] | None = None, map_index: int = -1) -> requests.Response:

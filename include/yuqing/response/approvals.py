@@ -25,8 +25,14 @@ def request(session: Session, *, kind: str, dag_id: str, run_id: str, task_id: s
     row = session.scalar(select(CaseApproval).where(CaseApproval.dag_id == dag_id, CaseApproval.run_id == run_id,
                                                     CaseApproval.task_id == task_id,
                                                     CaseApproval.map_index == map_index))
-    if row is not None:  # a retried request task asks again about the same thing
+    if row is not None:  # a retried task asks again: the new answer is the one that counts
+        previous = row.decision
         row.text_sha256, row.assigned_to, row.requested_at = text_sha256, assigned_to, now
+        row.decision, row.decided_by, row.decided_at, row.reason = "requested", None, None, None
+        record(session, actor="system:hitl", action=f"approval.requested.{kind}", object_type="approval",
+               object_id=row.id, detail={"assigned_to": assigned_to, "sha256": text_sha256, "case_id": case_id,
+                                         "response_id": response_id, "agency": agency, "asked_again": True,
+                                         "previous_decision": previous})
         return row
     row = CaseApproval(kind=kind, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index,
                        case_id=case_id, response_id=response_id, assigned_to=assigned_to, text_sha256=text_sha256,
