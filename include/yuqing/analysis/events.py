@@ -142,6 +142,8 @@ class EventDraft:
     norm: float = 0.0
     """The centroid's TF-IDF length (0: to be computed), refreshed when the event has grown by a tenth."""
     norm_size: int = 0
+    vec: dict[str, float] | None = None
+    """The centroid as damped TF-IDF weights, computed with ``norm`` (slightly stale between refreshes)."""
     anchors: dict[str, int] = field(default_factory=dict)
     """Places and venues its members name, with how many did."""
     top: frozenset[str] | None = None
@@ -429,18 +431,23 @@ class EventGrouper:
         return self._cosine(va, na, b)
 
     def _cosine(self, vec: dict[str, float], norm: float, draft: EventDraft) -> float:
-        counts = draft.counts
-        idf = self.idf
+        """Cosine of an item vector with the event's damped TF-IDF centroid (cached with its norm)."""
+        if not norm:
+            return 0.0
+        if not draft.norm or draft.vec is None:
+            idf = self.idf
+            draft.vec = {t: _damp(w) * idf(t) for t, w in draft.counts.items()}
+            draft.norm = math.sqrt(sum(v * v for v in draft.vec.values()))
+            draft.norm_size = draft.size
+            draft.top = None
+        centroid = draft.vec
         dot = 0.0
         for t, x in vec.items():
-            w = counts.get(t)
-            if w is not None:
-                dot += x * _damp(w) * idf(t)
-        if not dot or not norm:
+            v = centroid.get(t)
+            if v is not None:
+                dot += x * v
+        if not dot or not draft.norm:
             return 0.0
-        if not draft.norm:
-            draft.norm = math.sqrt(sum((_damp(w) * idf(t)) ** 2 for t, w in counts.items()))
-            draft.norm_size = draft.size
         return dot / (norm * draft.norm)
 
     def _index(self, draft: EventDraft, terms: Iterable[str]) -> None:
