@@ -78,10 +78,12 @@ def yuqing_public_response() -> None:
             assert response is not None
             return list(response.agencies)
 
+    prepare = prepare_draft()
+    agencies = agencies_to_confirm(prepare)
     countersign = RecordedApproval.partial(
         task_id="countersign", kind="countersign", notifiers=[HitlMail()],
         map_index_template="{{ task.agency }}",
-    ).expand(agency=agencies_to_confirm(prepare := prepare_draft()))
+    ).expand(agency=agencies)
 
     approve_text = RecordedApproval(task_id="approve_text", kind="publication", notifiers=[HitlMail()],
                                     trigger_rule=TriggerRule.NONE_FAILED,
@@ -126,7 +128,8 @@ def yuqing_public_response() -> None:
             raise AirflowFailException(f"response {draft['response_id']} ended {state}: see the warning sent")
         return sent | {"response_state": state}
 
-    prepare >> edit_draft >> countersign >> approve_text >> publish(prepare) >> report(prepare)
+    prepare >> edit_draft >> agencies  # the agencies are those the text names *after* the drafter's edit
+    countersign >> approve_text >> publish(prepare) >> report(prepare)
 
 
 public_response_dag = yuqing_public_response()
