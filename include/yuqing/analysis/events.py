@@ -209,7 +209,7 @@ class EventGrouper:
             df[t] = df.get(t, 0) + 1
         for a in anchors:
             self.anchor_df[a] = self.anchor_df.get(a, 0) + 1
-        if len(df) > 2_000_000:  # a vocabulary that large is noise: keep the terms seen more than once
+        if len(df) > 500_000:  # a vocabulary that large is mostly noise: keep the terms seen more than once
             self.df = {t: n for t, n in df.items() if n > 1}
 
     def specific(self, anchors: frozenset[str]) -> frozenset[str]:
