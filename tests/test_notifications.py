@@ -271,3 +271,17 @@ def test_html_templates_autoescape_and_text_templates_do_not() -> None:
     assert env.autoescape("daily_log.html.j2") and env.autoescape("notifications/warning.html.j2")  # type: ignore[operator]
     assert not env.autoescape("notifications/warning.txt")  # type: ignore[operator]
     assert not env.autoescape("notifications/warning.md")  # type: ignore[operator]
+
+
+def test_every_kind_of_warning_is_named_for_people(session, demo_config) -> None:
+    """A failed publication (C5) is not a source problem: the mail says which kind of 预警 it is."""
+    from yuqing.models import EarlyWarning
+    from yuqing.notifications import render_warning
+
+    w = EarlyWarning(dedup_key="publication:1", kind="publication", level="较大", title="微信未发布",
+                     summary="微博已发布，微信发布失败")
+    session.add(w)
+    session.flush()
+    message = render_warning(w, demo_config, session=session)
+    assert "发布异常预警" in message.html
+    assert "信源异常" not in message.html

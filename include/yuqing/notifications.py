@@ -37,6 +37,13 @@ from yuqing.templating import (
 TOP_ITEMS = 5
 WEBHOOK_MAX_BYTES = 4000  # WeCom markdown content is limited to 4096 bytes; keep a margin
 
+WARNING_KIND_NAMES: dict[str, str] = {
+    "event": "舆情事件预警",
+    "source_health": "信源异常预警",
+    "publication": "发布异常预警",
+}
+"""How each kind of 预警 is named to people; a kind not listed is just 预警."""
+
 
 @dataclass(frozen=True)
 class WarningMessage:
@@ -85,7 +92,7 @@ def _view(warning: EarlyWarning, config: Config, session: Session) -> dict[str, 
     view: dict[str, Any] = {
         "organisation": config.organisation.name,
         "kind": warning.kind,
-        "kind_name": "舆情事件预警" if warning.kind == "event" else "信源异常预警",
+        "kind_name": WARNING_KIND_NAMES.get(warning.kind, "预警"),
         "level": warning.level,
         "level_colour_name": LEVEL_COLOUR_NAMES.get(warning.level, ""),
         "title": warning.title,
