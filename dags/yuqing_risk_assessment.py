@@ -6,7 +6,7 @@
 (CSV/XLSX: 编号, 态度, 群体, 意见), `interview_file` (CSV/XLSX/JSON: 对象, 态度, 关切) and
 `tracking_days`.
 
-**Steps:** `open_assessment` → `track` (舆情跟踪: stored items with the keywords in the window) and
+**Steps:** `open_assessment` → `track` (舆情跟踪: a targeted search of the sources that offer one, then stored items with the keywords in the window) and
 `survey` (抽样调查: import, shares with 95% CIs, small-sample warning; bad rows named by row number)
 → `interviews_form` (重点走访 entered in a form, one per line `对象|态度|关切`; or the file) →
 `score` (会商分析: one HITL form per assessor, likelihood and impact 1–5 per dimension; an assessor
@@ -70,13 +70,17 @@ def yuqing_risk_assessment() -> None:
 
     @task
     def track(assessment_id: int, params: dict) -> dict:
-        """舆情跟踪: stored items with the keywords over the window."""
+        """舆情跟踪: a targeted collection for the keywords, then stored items with them over the window."""
+        from yuqing.collection.targeted import collect_keywords
+        from yuqing.config import load_config
         from yuqing.db import session_scope
         from yuqing.risk.assessment import track as track_
 
+        searched = collect_keywords(load_config(), params.get("keywords") or [])
         with session_scope() as session:
             r = track_(session, assessment_id, days=int(params.get("tracking_days") or 30))
-            return {"total": r["total"], "negative": r["negative"]}
+            return {"total": r["total"], "negative": r["negative"],
+                    "searched": [{"source": s.source_id, "status": s.status, "new": s.items_new} for s in searched]}
 
     @task
     def survey(assessment_id: int, params: dict) -> dict:

@@ -137,6 +137,10 @@ class Source(_Model):
     timeout_seconds: float = Field(default=10, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     failure_threshold: int = Field(default=3, ge=1, description="consecutive failures that raise a health warning")
+    search_url: str | None = Field(
+        default=None,
+        description="URL template with {keyword} for a targeted collection (舆情跟踪); rss, html and json sources",
+    )
     selectors: HtmlSelectors | None = None
     fetch_article: bool = Field(default=False, description="follow each link and extract the article text")
     mapping: JsonMapping | None = None
@@ -154,6 +158,11 @@ class Source(_Model):
         missing = [f for f in needs[self.type] if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a source of type '{self.type}' needs {', '.join(missing)}")
+        if self.search_url is not None:
+            if self.type not in ("rss", "html", "json"):
+                raise ValueError(f"search_url: a source of type '{self.type}' cannot be searched")
+            if "{keyword}" not in self.search_url:
+                raise ValueError("search_url must contain {keyword}, where the search term goes")
         return self
 
 
