@@ -69,3 +69,20 @@ def start_world(tmp_path: Path, monkeypatch: Any, extra_sources: list[dict[str, 
     monkeypatch.setenv("AIRFLOW_CONN_YUQING_SMTP", mail.connection_json())
     monkeypatch.setenv("AIRFLOW_CONN_YUQING_WEBHOOK", webhook.connection_json())
     return DemoWorld(base_url, config_path, output, inbox, mail, webhook, server)
+
+
+def collect_demo_sources() -> None:
+    """The store as yuqing_collect leaves it (collected and analysed in-process, to keep tests fast)."""
+    from yuqing.analysis import analyze_pending
+    from yuqing.collection import collect_source, sync_sources
+    from yuqing.config import load_config
+    from yuqing.db import session_scope
+
+    config = load_config()
+    with session_scope() as session:
+        sync_sources(session, config)
+    for source in config.sources:
+        if source.enabled and source.type != "manual":
+            collect_source(config, source.id)
+    with session_scope() as session:
+        analyze_pending(session, config)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from e2e_support import ROOT, DemoWorld, start_world
+from e2e_support import ROOT, DemoWorld, collect_demo_sources, start_world
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
 from stack import Api, Stack, stack_env  # noqa: E402
@@ -57,7 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
     mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
     mp.setenv("YUQING_HITL_TIMEOUT_SECONDS", str(HITL_TIMEOUT_SECONDS))
     demo = start_world(tmp, mp)
-    _collect_demo_sources()
+    collect_demo_sources()
     with session_scope() as session:
         top = session.scalars(select(Event).order_by(Event.score.desc())).first()
         assert top is not None and top.level in ("重大", "特别重大")
@@ -75,22 +75,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
         stack.stop()
         demo.stop()
         mp.undo()
-
-
-def _collect_demo_sources() -> None:
-    """The store as yuqing_collect leaves it (collected and analysed in-process, to keep this fast)."""
-    from yuqing.analysis import analyze_pending
-    from yuqing.collection import collect_source, sync_sources
-    from yuqing.config import load_config
-
-    config = load_config()
-    with session_scope() as session:
-        sync_sources(session, config)
-    for source in config.sources:
-        if source.enabled and source.type != "manual":
-            collect_source(config, source.id)
-    with session_scope() as session:
-        analyze_pending(session, config)
 
 
 def test_special_report_approved_over_rest_is_sent_once(world: World) -> None:

@@ -21,7 +21,7 @@ import requests
 import yaml
 from sqlalchemy import func, select
 
-from e2e_support import ROOT, DemoWorld, start_world
+from e2e_support import ROOT, DemoWorld, collect_demo_sources, start_world
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
 from channels import ChannelServer, start_channels  # noqa: E402
@@ -55,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
     channels = start_channels(publish)
     for key, value in channels.connections(publish).items():
         mp.setenv(key, value)
-    _collect_demo_sources()
+    collect_demo_sources()
     port = free_port()
     import os
 
@@ -80,22 +80,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
         channels.server_close()
         demo.stop()
         mp.undo()
-
-
-def _collect_demo_sources() -> None:
-    """The store as yuqing_collect leaves it (collected and analysed in-process, to keep this fast)."""
-    from yuqing.analysis import analyze_pending
-    from yuqing.collection import collect_source, sync_sources
-    from yuqing.config import load_config
-
-    config = load_config()
-    with session_scope() as session:
-        sync_sources(session, config)
-    for source in config.sources:
-        if source.enabled and source.type != "manual":
-            collect_source(config, source.id)
-    with session_scope() as session:
-        analyze_pending(session, config)
 
 
 def _walk_response(w: World, run_id: str, *, text: str | None = None, decision: str = "Approve",
