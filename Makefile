@@ -9,9 +9,13 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements.lock pyproject.toml
-	@# reports (PDF/charts) need a CJK font, HarfBuzz subsetting and poppler (tests); installed only if missing (as root)
-	@if ! fc-list :lang=zh | grep -q . || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftotext >/dev/null; then \
-	  apt-get update -qq && apt-get install -y --no-install-recommends fonts-noto-cjk libharfbuzz-subset0 poppler-utils; fi
+	@# reports (PDF/charts) need a CJK font, HarfBuzz subsetting and poppler (tests); the browser tests need
+	@# Debian's Chromium; `docker-compose config` checks the production compose file (no engine needed).
+	@# Installed only if missing (as root).
+	@if ! fc-list :lang=zh | grep -q . || ! ldconfig -p | grep -q libharfbuzz-subset || ! command -v pdftotext >/dev/null \
+	    || ! command -v chromium >/dev/null || ! command -v docker-compose >/dev/null; then \
+	  apt-get update -qq && apt-get install -y --no-install-recommends fonts-noto-cjk libharfbuzz-subset0 poppler-utils \
+	    chromium docker-compose; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
