@@ -11,5 +11,6 @@ from yuqing.cases import models as _case_models  # noqa: F401  (cases, approvals
 from yuqing.models import Base
 from yuqing.reports import models as _reports_models  # noqa: F401  (reports, deliveries)
 from yuqing.risk import models as _risk_models  # noqa: F401  (decisions, assessments)
+from yuqing.verification import models as _verification_models  # noqa: F401  (谣言核实)
 
 __all__ = ["Base"]
