@@ -96,6 +96,10 @@ def config_check(ctx: click.Context, path: Path | None) -> None:
     except ConfigError as exc:
         raise YuqingError(str(exc)) from None
     click.echo(f"ok: {len(cfg.sources)} sources, {len(cfg.people)} people, {len(cfg.organisation.units)} units")
+    from yuqing.roster import gaps
+
+    for gap in gaps(cfg):  # C4 24小时联络畅通: valid, but each gap raises a 值班空档 warning when it nears
+        click.echo(f"warning: roster gap: {gap}")
 
 
 # -- collection (C1) ---------------------------------------------------------------------------
@@ -276,6 +280,31 @@ def warnings_list(ctx: click.Context, show_all: bool) -> None:
             click.echo(f"{w.id:5} {fmt_local(w.created_at)} [{w.level}] {w.status:12} {w.title}  ({sent})")
 
 
+@cli.group("warning")
+def warning_group() -> None:
+    """签收: acknowledge one warning (the on-duty desk, C2c 及时反馈)."""
+
+
+@warning_group.command("ack")
+@click.argument("warning_id", type=int)
+@click.option("--as", "person_id", required=True, help="person id (= Airflow user name) of who acknowledges")
+@click.pass_context
+def warning_ack(ctx: click.Context, warning_id: int, person_id: str) -> None:
+    """Acknowledge WARNING_ID now as PERSON; stops its escalation. Refused for viewers and if already done."""
+    from yuqing.clock import utcnow
+    from yuqing.db import session_scope
+    from yuqing.duty.acknowledgement import AcknowledgementRefused, acknowledge
+
+    cfg = _config(ctx)
+    try:
+        with session_scope() as session:
+            warning = acknowledge(session, cfg, warning_id, person_id, via="cli", now=utcnow())
+            seconds = (warning.acknowledged_at - warning.created_at).total_seconds()
+    except AcknowledgementRefused as exc:
+        raise YuqingError(f"{exc} ({exc.reason})") from None
+    click.echo(f"warning {warning_id} acknowledged by {person_id}, {seconds / 60:.1f} minutes after it was raised")
+
+
 # -- reports (C2c) -----------------------------------------------------------------------------
 @cli.command("daily-log")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Beijing date; default yesterday")
@@ -302,6 +331,11 @@ from yuqing.reports.cli import report_cli, risk_cli  # noqa: E402  (issue 6: rep
 
 for _group in (report_cli, risk_cli):
     cli.add_command(_group)
+
+from yuqing.ops.cli import doctor, retention_group, users_group  # noqa: E402  (issue 7: operations)
+
+for _command in (doctor, users_group, retention_group):
+    cli.add_command(_command)
 
 
 def main() -> None:

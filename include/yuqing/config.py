@@ -323,6 +323,76 @@ class Cases(_Model):
     publish_dir: str = Field(default="output/publish", description="the website channel's default folder")
 
 
+class Retention(_Model):
+    """How long collected items stay in the store before they are archived (compressed JSONL) and deleted.
+
+    Items that reports cite, that cases or still-open events refer to, or that audit entries name are
+    kept whatever their age: a report keeps its evidence.
+    """
+
+    items_months: int = Field(default=24, ge=1, le=600, description="archive items collected more than this many months ago")
+    archive_dir: str = Field(default="var/archive", description="where the archives go, relative to the project root")
+
+
+class Acknowledgement(_Model):
+    """C2c 及时反馈 / C4 第一责任人: every warning is acknowledged; unacknowledged ones climb the chain.
+
+    ``escalate_after_minutes`` gives, per level, the minutes after a warning was raised at which it
+    goes to the shift's backup (备班), then the 分管领导, then the 主要负责同志 (three rising numbers).
+    """
+
+    escalate_after_minutes: dict[Level, list[int]] = {
+        "一般": [120, 240, 480], "较大": [30, 60, 120], "重大": [15, 30, 60], "特别重大": [10, 20, 30],
+    }
+    link_ttl_hours: float = Field(default=24, gt=0, description="how long an acknowledgement link in a mail works")
+    leader_in_charge: str | None = Field(
+        default=None, description="person id of the 分管领导 for 舆情 work; default: the leader of the on-duty person's unit"
+    )
+    roster_lookahead_hours: int = Field(default=24, ge=0, le=168, description="a roster gap this close raises 值班空档")
+
+    @field_validator("escalate_after_minutes")
+    @classmethod
+    def _three_rising_steps(cls, v: dict[str, list[int]]) -> dict[str, list[int]]:
+        missing = [lv for lv in LEVELS if lv not in v]
+        if missing:
+            raise ValueError(f"escalation minutes for every level are needed; missing {', '.join(missing)}")
+        for lv, steps in v.items():
+            if len(steps) != 3 or steps[0] <= 0 or steps != sorted(set(steps)):
+                raise ValueError(f"{lv}: three rising minute counts are needed (备班, 分管领导, 主要负责同志), got {steps}")
+        return v
+
+
+class VerifyingBody(_Model):
+    """A body that verifies doubts and rumours (C1 核实衔接: 门户网站、政府热线、政务微博, the responsible unit)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    name: str
+    kind: Literal["门户网站", "政府热线", "政务微博", "责任单位"]
+    user: str = Field(description="Airflow user id of the person who answers the verification form for this body")
+    email: str | None = None
+
+
+class VerificationRules(_Model):
+    """谣言核实 (C1): who verifies a suspected rumour or misunderstanding, and how long they have."""
+
+    bodies: list[VerifyingBody] = []
+    concluders: list[str] = Field(
+        default=[], description="person ids who conclude (default: the on-duty monitor and the unit's 分管领导)"
+    )
+    finding_timeout_hours: float = Field(default=24, gt=0, description="a body's form; then 未答复, excluded")
+    conclusion_timeout_hours: float = Field(default=8, gt=0, description="then the combined finding stands")
+    propose_from_analysis: bool = Field(default=True, description="propose 疑似谣言 when an event's items carry cue words")
+    propose_from_level: Level = Field(default="一般", description="only events graded at least this are proposed")
+
+    @model_validator(mode="after")
+    def _unique_bodies(self) -> VerificationRules:
+        ids = [b.id for b in self.bodies]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"bodies: duplicate id {', '.join(dup)}")
+        return self
+
+
 class Config(_Model):
     organisation: Organisation
     people: list[Person]
@@ -334,6 +404,9 @@ class Config(_Model):
     notifications: Notifications = Notifications()
     recipients: Recipients = Recipients()
     cases: Cases = Cases()
+    verification: VerificationRules = VerificationRules()
+    acknowledgement: Acknowledgement = Acknowledgement()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
@@ -375,6 +448,21 @@ class Config(_Model):
                     problems.append(f"cases.routing[{i}] ({rule.name}): unknown unit '{ref}'")
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _acknowledgement_references_resolve(self) -> Config:
+        ref = self.acknowledgement.leader_in_charge
+        if ref is not None and ref not in {p.id for p in self.people}:
+            raise ValueError(f"acknowledgement.leader_in_charge: unknown person '{ref}'")
+        return self
+
+    @model_validator(mode="after")
+    def _verification_references_resolve(self) -> Config:
+        people = {p.id for p in self.people}
+        unknown = [c for c in self.verification.concluders if c not in people]
+        if unknown:
+            raise ValueError(f"verification.concluders: unknown person {', '.join(unknown)}")
         return self
 
     # -- lookups used across the package --------------------------------------------------------
