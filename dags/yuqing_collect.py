@@ -16,7 +16,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronTriggerTimetable, TriggerRule, dag, task
 
-from yuqing_airflow.assets import EVENT_ESCALATED
+from yuqing_airflow.assets import EVENT_ESCALATED, RUMOUR_PROPOSED
 
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("YUQING_RETRY_DELAY_SECONDS", "120")))
 
@@ -102,10 +102,22 @@ def yuqing_collect() -> None:
         outlet_events[EVENT_ESCALATED].extra = {"events": escalated}
         return escalated
 
+    @task(outlets=[RUMOUR_PROPOSED])
+    def announce_rumour_proposals(summary: dict, outlet_events=None) -> list:
+        """C1 核实衔接: emit the verification asset for suspected rumours the analysis proposed; else skip."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        proposed = list(summary.get("rumour_proposals") or [])
+        if not proposed:
+            raise AirflowSkipException("no suspected rumour was proposed")
+        outlet_events[RUMOUR_PROPOSED].extra = {"verifications": proposed}
+        return proposed
+
     collected = collect.expand(source_id=list_sources())
     analysed = analyse()
     collected >> analysed >> raise_warnings() >> notify_on_duty()
     announce_escalations(analysed)
+    announce_rumour_proposals(analysed)
 
 
 collect_dag = yuqing_collect()

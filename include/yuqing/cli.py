@@ -338,6 +338,11 @@ for _command in (doctor, users_group, retention_group):
     cli.add_command(_command)
 
 
+from yuqing.verification.cli import rumour_group  # noqa: E402  (issue 9: 谣言核实, C1)
+
+cli.add_command(rumour_group)
+
+
 def main() -> None:
     cli(obj={})
 

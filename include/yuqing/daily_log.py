@@ -140,6 +140,11 @@ def _events(
                 "more_items": max(0, total - ITEMS_PER_EVENT),
             }
         )
+    from yuqing.verification.report import verification_lines  # C1 核实衔接: 核实情况 per event
+
+    checks = verification_lines(session, ids)
+    for view in events:
+        view["verification"] = checks.get(view["id"], "")
     return counts, events
 
 

@@ -8,3 +8,6 @@ first time, or is upgraded; its ``extra`` is ``{"events": [[event_id, from_level
 from airflow.sdk import Asset
 
 EVENT_ESCALATED = Asset("yuqing://events/escalated", group="yuqing")
+RUMOUR_PROPOSED = Asset("yuqing://verifications/proposed", group="yuqing")
+"""Emitted by ``yuqing_collect`` when the analysis proposes suspected rumours (疑似谣言, 分析提示); its
+``extra`` is ``{"verifications": [id, ...]}``. ``yuqing_rumour_verification`` is scheduled on it."""

@@ -46,6 +46,8 @@ class AnalysisSummary:
     events_updated: int = 0
     events_merged: int = 0
     level_changes: list[tuple[int, str | None, str]] = field(default_factory=list)
+    rumour_proposals: list[int] = field(default_factory=list)
+    """Verifications (疑似谣言, 分析提示) opened for events whose items carry rumour cue words."""
 
 
 def _item_time(item: Item) -> datetime:
@@ -71,6 +73,7 @@ class _StoreRun:
         self.rep_candidates: dict[int, dict[int, tuple[dict[str, float], str]]] = {}
         self.merged_into: dict[int, int] = {}
         self.summary = AnalysisSummary()
+        self.rumour_cues: dict[int, set[str]] = {}
 
     # -- loading what earlier runs left -----------------------------------------------------
     def load_recent_originals(self) -> None:
@@ -255,6 +258,11 @@ class _StoreRun:
             self.regrade(event, draft)
             if not draft.is_new:
                 self.summary.events_updated += 1
+        if self.rumour_cues:  # C1 核实衔接: cue words the automaton already matched propose a verification
+            from yuqing.verification.service import propose
+
+            cues = {event_id: sorted(found) for event_id, found in self.rumour_cues.items()}
+            self.summary.rumour_proposals = propose(self.session, self.config, cues, now=self.now)
 
     def member_facts(self, event_id: int) -> tuple[list[MemberFacts], list[datetime]]:
         sources = {s.id: s for s in self.config.sources}
@@ -287,6 +295,9 @@ class _StoreRun:
                     rumour=any(t in rumour for t in terms or ()),
                 )
             )
+            cues = [t for t in terms or () if t in rumour]
+            if cues:
+                self.rumour_cues.setdefault(event_id, set()).update(cues)
         return facts, times
 
     def choose_representative(self, event: Event) -> None:

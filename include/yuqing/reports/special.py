@@ -183,6 +183,9 @@ def build_special_report(session: Session, config: Config, event_id: int, *, now
                               + (f"，回应价值：{event.response_value}" if event.response_value else "") + "。",
                               *cite(negative_ids or list(refs)))]
     assess.append(Table(("研判因素", "取值"), tuple((k, plain(v, 200)) for k, v in factors), empty="暂无研判因素记录。"))
+    from yuqing.verification.report import special_report_blocks  # C1 核实衔接: 核实情况
+
+    assess.extend(special_report_blocks(session, event_id))
     sections.append(Section("六、研判意见", tuple(assess)))
 
     # 七、处置建议
