@@ -8,6 +8,7 @@ and ``yuqing db upgrade`` applies every head.
 from yuqing import models  # noqa: F401  (core: sources, items, events, warnings, audit log)
 from yuqing.analysis import models as _analysis_models  # noqa: F401  (keyword counts for velocity)
 from yuqing.cases import models as _case_models  # noqa: F401  (cases, approvals, responses)
+from yuqing.duty import models as _duty_models  # noqa: F401  (acknowledgement links, escalations, handovers)
 from yuqing.models import Base
 from yuqing.reports import models as _reports_models  # noqa: F401  (reports, deliveries)
 from yuqing.risk import models as _risk_models  # noqa: F401  (decisions, assessments)
