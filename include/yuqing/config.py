@@ -393,34 +393,6 @@ class VerificationRules(_Model):
         return self
 
 
-class Acknowledgement(_Model):
-    """C2c 及时反馈 / C4 第一责任人: every warning is acknowledged; unacknowledged ones climb the chain.
-
-    ``escalate_after_minutes`` gives, per level, the minutes after a warning was raised at which it
-    goes to the shift's backup (备班), then the 分管领导, then the 主要负责同志 (three rising numbers).
-    """
-
-    escalate_after_minutes: dict[Level, list[int]] = {
-        "一般": [120, 240, 480], "较大": [30, 60, 120], "重大": [15, 30, 60], "特别重大": [10, 20, 30],
-    }
-    link_ttl_hours: float = Field(default=24, gt=0, description="how long an acknowledgement link in a mail works")
-    leader_in_charge: str | None = Field(
-        default=None, description="person id of the 分管领导 for 舆情 work; default: the leader of the on-duty person's unit"
-    )
-    roster_lookahead_hours: int = Field(default=24, ge=0, le=168, description="a roster gap this close raises 值班空档")
-
-    @field_validator("escalate_after_minutes")
-    @classmethod
-    def _three_rising_steps(cls, v: dict[str, list[int]]) -> dict[str, list[int]]:
-        missing = [lv for lv in LEVELS if lv not in v]
-        if missing:
-            raise ValueError(f"escalation minutes for every level are needed; missing {', '.join(missing)}")
-        for lv, steps in v.items():
-            if len(steps) != 3 or steps[0] <= 0 or steps != sorted(set(steps)):
-                raise ValueError(f"{lv}: three rising minute counts are needed (备班, 分管领导, 主要负责同志), got {steps}")
-        return v
-
-
 class Config(_Model):
     organisation: Organisation
     people: list[Person]
@@ -432,7 +404,6 @@ class Config(_Model):
     notifications: Notifications = Notifications()
     recipients: Recipients = Recipients()
     cases: Cases = Cases()
-    acknowledgement: Acknowledgement = Acknowledgement()
     verification: VerificationRules = VerificationRules()
     acknowledgement: Acknowledgement = Acknowledgement()
     retention: Retention = Retention()
@@ -492,13 +463,6 @@ class Config(_Model):
         unknown = [c for c in self.verification.concluders if c not in people]
         if unknown:
             raise ValueError(f"verification.concluders: unknown person {', '.join(unknown)}")
-        return self
-
-    @model_validator(mode="after")
-    def _acknowledgement_references_resolve(self) -> Config:
-        ref = self.acknowledgement.leader_in_charge
-        if ref is not None and ref not in {p.id for p in self.people}:
-            raise ValueError(f"acknowledgement.leader_in_charge: unknown person '{ref}'")
         return self
 
     # -- lookups used across the package --------------------------------------------------------
