@@ -3,7 +3,8 @@
 Why ``INSERT … ON CONFLICT DO NOTHING`` on (source_id, external_id) rather than "select, then
 insert": two runs of the same source (a retry overlapping a scheduled run) can race; the unique
 key makes the database decide, so an item is never stored twice and never lost. Items are
-written in batches, one statement per batch, not one query per row.
+written in batches, one statement per batch, not one query per row, sorted by external id so that
+concurrent writers of overlapping batches take the unique-index locks in the same order.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def store_items(session: Session, source: Source, items: Iterable[RawItem]) -> t
         row = item_row(source, raw)
         rows.setdefault(row["external_id"], row)  # the same id twice in one batch: first wins
     new = 0
-    values = list(rows.values())
+    # in one order for every writer: concurrent batches sharing items then wait on each other instead
+    # of each holding a key the other needs (PostgreSQL reports that as a deadlock and aborts one)
+    values = sorted(rows.values(), key=lambda r: r["external_id"])
     # one cached statement, executed with many parameter sets ("insertmanyvalues" batches them)
     stmt = _insert(session).on_conflict_do_nothing(index_elements=["source_id", "external_id"]).returning(Item.id)
     for start in range(0, len(values), BATCH):
