@@ -12,6 +12,7 @@
 4. With ``--million``: the pipeline on 1,000,000 items, for the peak-RSS target (< 1 GiB).
 5. The store: ``analyze_pending`` and the daily log on SQLite (and PostgreSQL when
    YUQING_BENCH_DATABASE_URL is set).
+6. The desk pages (bench/desk_bench.py): server time of each page at 10,000 items and 1,000 cases.
 
 Everything runs offline (snownlp ships its model). Each figure is one run on this machine, which
 other work may share: compare runs on the same machine; CPU-time rates are printed beside wall-clock ones.
@@ -275,6 +276,7 @@ def main() -> None:
     ap.add_argument("--million", action="store_true", help="also run 1,000,000 items for the peak-RSS target")
     ap.add_argument("--store-items", type=int, default=10_000, help="items for the store section (0 skips it)")
     ap.add_argument("--skip-parse", action="store_true", help="skip the DAG parse-time section")
+    ap.add_argument("--skip-desk", action="store_true", help="skip the desk page server times (bench/desk_bench.py)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
     print(f"yuqing benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores\n", flush=True)
@@ -303,6 +305,9 @@ def main() -> None:
             with db.get_engine(url).begin() as conn:
                 conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
             bench_store(args.store_items, url)
+    if not args.skip_desk:  # its own process: Airflow reads its settings at first import
+        print()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "desk_bench.py")], check=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
 
