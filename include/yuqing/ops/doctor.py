@@ -165,12 +165,13 @@ def _airflow_connection_ids(airflow: str | None, timeout: float) -> tuple[set[st
         return None, f"`airflow connections list` did not run: {exc}"
     if proc.returncode != 0:
         return None, f"`airflow connections list` failed: {(proc.stderr or proc.stdout).strip()[-200:]}"
-    out = proc.stdout
-    try:
-        rows = json.loads(out[out.index("["):out.rindex("]") + 1])
-    except ValueError:
-        return None, "`airflow connections list` printed no JSON"
-    return {r.get("conn_id") for r in rows}, "airflow connections list"
+    for line in reversed(proc.stdout.splitlines()):  # log lines may come first; the list is one line
+        if line.startswith("["):
+            try:
+                return {r.get("conn_id") for r in json.loads(line)}, "airflow connections list"
+            except (json.JSONDecodeError, AttributeError):
+                continue
+    return None, "`airflow connections list` printed no JSON"
 
 
 def check_connections(config: Config, environ: dict[str, str] | None = None, airflow: str | None = None,

@@ -192,10 +192,13 @@ class FabCli:
 
     def json(self, *args: str) -> list[dict]:
         out = self.run(*args, "-o", "json")
-        start = out.find("[")
-        if start < 0:
-            raise SyncError(f"`airflow {' '.join(args)}` printed no JSON list: {out[-300:]!r}")
-        return json.loads(out[start:out.rindex("]") + 1])
+        for line in reversed(out.splitlines()):  # log lines may come first; the list is one line
+            if line.startswith("["):
+                try:
+                    return json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+        raise SyncError(f"`airflow {' '.join(args)}` printed no JSON list: {out[-300:]!r}")
 
 
 def sync_fab(accounts: list[Account], cli: FabCli, *, keep: Sequence[str] = ("admin",),
