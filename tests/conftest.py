@@ -45,6 +45,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # Old Airflow 2 import paths fail the suite. Added here, not in pyproject.toml: resolving the
     # warning class imports Airflow, which must happen after the environment above is set.
     config.addinivalue_line("filterwarnings", "error::airflow.utils.deprecation_tools.DeprecatedImportWarning")
+    config.addinivalue_line("markers", "distributed: a Celery cluster on PostgreSQL + Redis (tests/test_distributed.py)")
+
+
+DISTRIBUTED_ENV = ("YUQING_TEST_DATABASE_URL", "YUQING_TEST_REDIS_URL")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    missing = [v for v in DISTRIBUTED_ENV if not os.environ.get(v)]
+    if missing:
+        return f"distributed (Celery) tests DESELECTED: {' and '.join(missing)} not set"
+    return f"distributed (Celery) tests on {os.environ['YUQING_TEST_DATABASE_URL']} and {os.environ['YUQING_TEST_REDIS_URL']}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PostgreSQL and Redis the Celery cluster cannot exist: deselect, never skip silently."""
+    if all(os.environ.get(v) for v in DISTRIBUTED_ENV):
+        return
+    off = [i for i in items if i.get_closest_marker("distributed")]
+    if off:
+        config.hook.pytest_deselected(items=off)
+        items[:] = [i for i in items if not i.get_closest_marker("distributed")]
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
