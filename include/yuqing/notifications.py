@@ -10,15 +10,18 @@ look-alikes). Links are kept only if they are http(s).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yuqing.config import Config
+from yuqing.clock import utcnow
+from yuqing.config import Config, Person
 from yuqing.early_warning import recipient_of
 from yuqing.models import EarlyWarning, Event, Item, Source
 from yuqing.templating import (
@@ -34,6 +37,8 @@ from yuqing.templating import (
     safe_url,
 )
 
+log = logging.getLogger(__name__)
+
 TOP_ITEMS = 5
 WEBHOOK_MAX_BYTES = 4000  # WeCom markdown content is limited to 4096 bytes; keep a margin
 
@@ -41,6 +46,7 @@ WARNING_KIND_NAMES: dict[str, str] = {
     "event": "舆情事件预警",
     "source_health": "信源异常预警",
     "publication": "发布异常预警",
+    "roster_gap": "值班空档预警",
 }
 """How each kind of 预警 is named to people; a kind not listed is just 预警."""
 
@@ -87,8 +93,26 @@ def top_items(
     ]
 
 
-def _view(warning: EarlyWarning, config: Config, session: Session) -> dict[str, Any]:
-    person = recipient_of(config, warning.duty_person)
+def ack_url_for(config: Config, warning: EarlyWarning, person: Person, now: datetime) -> str:
+    """A signed single-use 确认收到 link for this person, or "" when the warning needs none or no key is set.
+
+    A missing YUQING_SECRET_KEY must not stop a warning from going out: the message then says to
+    acknowledge in the system, and the log names the variable.
+    """
+    from yuqing.duty.acknowledgement import SecretKeyMissing, make_ack_link
+
+    if warning.acknowledged_at is not None or warning.status != "open":
+        return ""
+    try:
+        return safe_url(make_ack_link(config, warning.id, person.id, now=now))
+    except SecretKeyMissing as exc:
+        log.warning("warning %s goes out without an acknowledgement link: %s", warning.id, exc)
+        return ""
+
+
+def _view(warning: EarlyWarning, config: Config, session: Session, person: Person | None = None,
+          notice: str = "", now: datetime | None = None) -> dict[str, Any]:
+    person = person or recipient_of(config, warning.duty_person)
     view: dict[str, Any] = {
         "organisation": config.organisation.name,
         "kind": warning.kind,
@@ -100,6 +124,9 @@ def _view(warning: EarlyWarning, config: Config, session: Session) -> dict[str, 
         "created_at": beijing(warning.created_at),
         "recipient": f"{person.name}（{person.title}）" if person.title else person.name,
         "roster_gap": warning.duty_person is None,
+        "escalated": bool(notice),
+        "notice": notice,
+        "ack_url": ack_url_for(config, warning, person, now or utcnow()),
         "dashboard_url": safe_url(config.notifications.dashboard_url),
         "event": None,
         "source": None,
@@ -175,11 +202,17 @@ def _fit(content: str, max_bytes: int = WEBHOOK_MAX_BYTES) -> str:
     return joined()
 
 
-def render_warning(warning: EarlyWarning, config: Config, *, session: Session) -> WarningMessage:
-    """Render one warning for mail (subject, HTML, text) and for the robot webhook (markdown JSON)."""
-    view = _view(warning, config, session)
+def render_warning(warning: EarlyWarning, config: Config, *, session: Session, person: Person | None = None,
+                   notice: str = "", now: datetime | None = None) -> WarningMessage:
+    """Render one warning for mail (subject, HTML, text) and for the robot webhook (markdown JSON).
+
+    ``person`` is whom it is for (default: its recipient — on duty, or the 主要负责同志 in a roster
+    gap); the 确认收到 link is made for them. ``notice`` opens an escalation (升级提醒).
+    """
+    view = _view(warning, config, session, person, notice, now)
+    prefix = "【升级】" if notice else ""
     subject = defuse_template_syntax(
-        f"【{config.organisation.short_name}】{plain(warning.title, 120)}", html=False
+        f"【{config.organisation.short_name}】{prefix}{plain(warning.title, 120)}", html=False
     )
     html = defuse_template_syntax(
         render(
@@ -199,4 +232,44 @@ def render_warning(warning: EarlyWarning, config: Config, *, session: Session) -
         "msgtype": "markdown",
         "markdown": {"title": neutralise_markdown(subject, 60), "content": content},
     }
+    return WarningMessage(subject=subject, html=html, text=text, webhook_payload=payload)
+
+
+def render_handover(handover: Any, config: Config, *, session: Session, person: Person,
+                    now: datetime | None = None) -> WarningMessage:
+    """交接班: the open warnings handed to ``person`` at a shift change, each with its own 确认收到 link."""
+    now = now or utcnow()
+    warnings = [w for w in (session.get(EarlyWarning, i) for i in handover.warning_ids) if w is not None]
+
+    def name(person_id: str | None) -> str:
+        if person_id is None:
+            return "（值班空档）"
+        try:
+            return config.person(person_id).name
+        except KeyError:
+            return person_id
+
+    view: dict[str, Any] = {
+        "organisation": config.organisation.name,
+        "shift_start": beijing(handover.shift_start),
+        "from_name": name(handover.from_person),
+        "to_name": person.name,
+        "count": len(warnings),
+        "warnings": [
+            {"level": w.level, "title": w.title, "kind_name": WARNING_KIND_NAMES.get(w.kind, "预警"),
+             "created_at": beijing(w.created_at), "ack_url": ack_url_for(config, w, person, now)}
+            for w in warnings
+        ],
+        "dashboard_url": safe_url(config.notifications.dashboard_url),
+    }
+    subject = defuse_template_syntax(
+        f"【{config.organisation.short_name}】交接班：{len(warnings)} 条预警待确认", html=False
+    )
+    html = defuse_template_syntax(
+        render("notifications/handover.html.j2", **_neutralised(view, plain), subject=subject), html=True
+    )
+    md_view = _neutralised(view, lambda s: neutralise_markdown(s, 200))
+    content = _fit(render("notifications/handover.md", **md_view).strip())
+    text = defuse_template_syntax(content, html=False)
+    payload = {"msgtype": "markdown", "markdown": {"title": neutralise_markdown(subject, 60), "content": content}}
     return WarningMessage(subject=subject, html=html, text=text, webhook_payload=payload)

@@ -247,7 +247,13 @@ def acknowledge_with_link(session: Session, config: Config, token: str, *, now: 
     )
     if session.get(AckLinkUse, data["n"]) is not None:
         raise reused
-    warning = _checked(session, config, data["w"], data["p"], now=now)
+    try:
+        warning = _checked(session, config, data["w"], data["p"], now=now)
+    except AcknowledgementRefused as exc:
+        # the same link used a moment ago by another request: say so, rather than "already acknowledged"
+        if exc.code == "already_acknowledged" and session.get(AckLinkUse, data["n"]) is not None:
+            raise reused from None
+        raise
     session.add(AckLinkUse(nonce=data["n"], warning_id=warning.id, person_id=data["p"], used_at=now))
     try:
         session.flush()  # a concurrent use of the same link fails here, on the primary key

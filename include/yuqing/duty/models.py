@@ -70,7 +70,7 @@ class DutyNotice(Base):
     person_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16), comment="email | webhook")
     recipient: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default="pending", comment="pending | sent | failed")
+    status: Mapped[str] = mapped_column(String(16), default="pending", comment="pending | sent | failed | cancelled")
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[MaybeStamp]
     error: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,7 @@ from yuqing.early_warning import level_rank
 from yuqing.models import EarlyWarning, Event, Item, Source, utcnow
 from yuqing.reports.document import Chart, Paragraph, Ref, ReportDocument, Section, Table
 from yuqing.reports.models import Report
-from yuqing.reports.scorecard import unit_case_rows
+from yuqing.reports.scorecard import acknowledgement_blocks, unit_case_rows
 from yuqing.templating import SENTIMENT_NAMES, beijing, channel_name, plain
 
 TOP_EVENTS = 10
@@ -135,6 +135,7 @@ def build_period_report(session: Session, config: Config, kind: str, start_day: 
         notice = (Paragraph(NO_CASES, style="notice"),)
         score = (Paragraph(NO_CASES, style="notice"),)
     sections.append(Section("三、案件办理定期通报", notice))
+    score += acknowledgement_blocks(session, config, start, end, name)  # C2c 及时反馈: time to acknowledge
     sections.append(Section("四、考核情况", score))
 
     reports = session.scalars(select(Report).where(Report.kind == "special", Report.created_at >= start,

@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.String(length=64), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False, comment='email | webhook'),
     sa.Column('recipient', sa.String(length=300), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False, comment='pending | sent | failed'),
+    sa.Column('status', sa.String(length=16), nullable=False, comment='pending | sent | failed | cancelled'),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('sent_at', yuqing.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
