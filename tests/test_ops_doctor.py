@@ -189,3 +189,22 @@ def test_an_invalid_config_still_checks_the_rest(tmp_path: Path, monkeypatch) ->
     assert by["store"].status == FAIL and by["disk (reports)"].status == OK
     table = render_table(checks)
     assert "config" in table and table.splitlines()[-1].endswith("FAIL")
+
+
+def test_connections_missing_from_env_are_looked_up_in_airflow(demo_config) -> None:
+    """One `airflow connections list` subprocess against the tests' real metadata DB."""
+    from airflow.models import Connection  # noqa: AIR311  (the ORM class: a row in the metadata DB)
+    from airflow.utils.db import initdb
+    from airflow.utils.session import create_session
+
+    initdb()
+    with create_session() as s:
+        if not s.query(Connection).filter(Connection.conn_id == "yuqing_wechat").first():  # noqa: AIR311
+            s.add(Connection(conn_id="yuqing_wechat", conn_type="http", host="https://api.weixin.example"))  # noqa: AIR311
+    airflow = str(Path(sys.executable).parent / "airflow")
+    env = {"AIRFLOW_CONN_YUQING_SMTP": '{"conn_type": "smtp"}'}
+    checks = _by_name(check_connections(demo_config, env, airflow=airflow))
+    assert checks["connection yuqing_smtp"].detail.endswith("from AIRFLOW_CONN_YUQING_SMTP")
+    assert checks["connection yuqing_wechat"].status == OK and "metadata DB" in checks["connection yuqing_wechat"].detail
+    weibo = checks["connection yuqing_weibo"]
+    assert weibo.status == FAIL and "not in Airflow (airflow connections list)" in weibo.detail
