@@ -24,10 +24,13 @@ DEMO = ROOT / "include" / "demo"
 sys.path.insert(0, str(DEMO))
 
 from channels import start_channels  # noqa: E402
+from desk_demo import show_desk  # noqa: E402
 from stack import Api, Stack, stack_env  # noqa: E402
 
 USERS = {"admin": "admin", "chen_gang": "user", "wang_jun": "user", "li_hua": "user", "zheng_yan": "user",
-         "zhao_min": "user", "zhang_jing": "user", "liu_yang": "user"}
+         "zhao_min": "user", "zhang_jing": "user", "liu_yang": "user",
+         # the rest of the roster, so whoever is on duty can log in to the 舆情 desk and acknowledge
+         "huang_xin": "user", "he_jing": "user", "sun_li": "user", "zhou_ping": "user", "wu_qiang": "user"}
 C2D, PR = "yuqing_event_assessment", "yuqing_public_response"
 
 
@@ -68,6 +71,7 @@ def run_response_demo(env: dict[str, str], out: Path, log: Path) -> None:
         api.unpause(C2D, PR)
         if case["published"]:
             print("    already approved and published in an earlier demo run")
+            show_desk(api, port, interactive)
         else:
             _walk(api, case["number"], interactive, port)
         case = _major_case(senv)
@@ -91,6 +95,7 @@ def _walk(api: Api, number: str, interactive: bool, port: int) -> None:
     detail = api.wait_request(C2D, run, "approve_handling", timeout=180)
     who = detail["assigned_users"][0]["id"]
     print(f"==> approval request waiting for {who}: {detail['subject']}")
+    show_desk(api, port, interactive)
     if interactive:
         print(f"\n  Open http://127.0.0.1:{port}/ and log in as {who} (password pw-{who}),")
         print("  then Browse → Required Actions (or the DAG yuqing_event_assessment → the run → approve_handling)")

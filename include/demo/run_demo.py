@@ -38,6 +38,8 @@ def airflow_env(extra: dict[str, str]) -> dict[str, str]:
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
             "YUQING_HOME": str(ROOT),
+            # signs the acknowledgement links in warning mails and the desk's forms; a real deployment sets its own
+            "YUQING_SECRET_KEY": os.environ.get("YUQING_SECRET_KEY", "yuqing-demo-secret-not-for-production"),
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
