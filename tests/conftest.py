@@ -66,6 +66,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if off:
         config.hook.pytest_deselected(items=off)
         items[:] = [i for i in items if not i.get_closest_marker("distributed")]
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
