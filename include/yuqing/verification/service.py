@@ -104,8 +104,9 @@ def mark(session: Session, *, mark: str, actor: str, now: datetime, event_id: in
          cues: Sequence[str] = ()) -> tuple[Verification, bool]:
     """Mark an event (or an item's event) as 疑似谣言 / 误解; returns (verification, created).
 
-    Idempotent: an event has one verification. Marking it again with the same mark changes nothing;
-    a different mark on a verification not yet concluded is recorded as a change (人工 overrides 分析提示).
+    Idempotent: an event has one verification. Marking it again with the same mark changes nothing
+    (an 分析提示 keeps its origin and cue words); a different mark on a verification not yet concluded is
+    recorded as a change (who, from, to).
     A concluded verification keeps its mark and outcome.
     """
     check_mark(mark)
@@ -114,7 +115,7 @@ def mark(session: Session, *, mark: str, actor: str, now: datetime, event_id: in
     event, item = event_of(session, event_id=event_id, item_id=item_id)
     existing = for_event(session, event.id)
     if existing is not None:
-        if existing.state != "已核实" and (existing.mark != mark or (origin == "人工标记" and existing.origin != origin)):
+        if existing.state != "已核实" and existing.mark != mark:
             before = {"mark": existing.mark, "origin": existing.origin}
             existing.mark, existing.origin, existing.marked_by = mark, origin, actor
             existing.reason = reason or existing.reason
