@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean
+.PHONY: setup demo test lint bench bench-load lock clean
 
 setup: $(STAMP)
 
@@ -48,3 +48,8 @@ clean:
 ## Set up, then print the speed and memory figures (parse time, analysis, store, daily log).
 bench: setup
 	$(BIN)/python bench/run_bench.py
+
+## Set up, then feed one simulated day (1,000,000 items, 500 loopback sources) through yuqing_collect on a
+## Celery cluster (PostgreSQL + Redis on 127.0.0.1) and print items/s, p95 warning delay, DB size, worker RSS.
+bench-load: setup
+	$(BIN)/python bench/load.py $(ARGS)
