@@ -184,3 +184,22 @@ def test_scorecard_time_to_acknowledge_per_person_and_unit(session: Session, dem
     assert ("黄欣", "1", "1", "0", "45", "45") in tables[0].rows
     assert tables[1].rows == (("办公室", "3", "2", "1", "26", "45"),)
     assert _count(session, EarlyWarning) == 3 and _count(session, WarningDelivery) == 0
+
+
+def test_config_check_reports_roster_gaps(tmp_path) -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from yuqing.cli import cli
+    from yuqing.config import config_path
+
+    raw = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+    raw["roster"]["shifts"] = [s for s in raw["roster"]["shifts"] if str(s["start"]) != "20:00"]
+    path = tmp_path / "yuqing.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["config", "check", str(path)], obj={})
+    assert result.exit_code == 0, result.output
+    assert "warning: roster gap: 周六 20:00 至 周日 08:00 无人值班" in result.output
+    assert "warning: roster gap: 周日 20:00 至 周一 08:00 无人值班" in result.output
+    clean = CliRunner().invoke(cli, ["config", "check", str(config_path())], obj={})
+    assert clean.exit_code == 0 and "roster gap" not in clean.output
