@@ -252,3 +252,22 @@ def test_verification_label_next_to_events(airflow_app: TestClient, seeded: Seed
     assert event["verification"].startswith("疑似谣言")
     assert event["verification"] in client.get("/yuqing/").text
     assert event["verification"] in client.get("/yuqing/warnings").text
+
+
+def test_the_plugin_is_listed_with_its_nav_entry_and_no_import_errors(airflow_app: TestClient) -> None:
+    bearer = {"Authorization": f"Bearer {login(airflow_app, 'admin').cookies['_token']}"}
+    plugins = airflow_app.get("/api/v2/plugins", headers=bearer).json()["plugins"]
+    desk = next(p for p in plugins if p["name"] == "yuqing_desk")
+    assert [(v["name"], v["href"], v["url_route"]) for v in desk["external_views"]] == [("舆情", "yuqing/", "yuqing")]
+    assert airflow_app.get("/api/v2/plugins/importErrors", headers=bearer).json()["import_errors"] == []
+    assert airflow_app.get("/yuqing/docs").status_code == 404  # no unauthenticated OpenAPI docs
+
+
+def test_the_plugin_module_is_cheap_to_import() -> None:
+    """Task processes import every plugin module: the web app must not come with it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, 'plugins'); import yuqing_desk_plugin; "
+            "assert 'yuqing_desk.app' not in sys.modules and 'fastapi' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
