@@ -85,6 +85,7 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin and origin != "null":
         parts = urlsplit(origin)
-        if parts.netloc != request.headers.get("host", request.url.netloc):
+        hosts = {request.headers.get("host", request.url.netloc), request.headers.get("x-forwarded-host", "")}
+        if parts.netloc not in hosts:  # behind a proxy that rewrites Host, X-Forwarded-Host names the site
             return False
     return hmac.compare_digest(csrf_token(request), submitted)
