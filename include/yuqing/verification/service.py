@@ -140,14 +140,6 @@ def mark(session: Session, *, mark: str, actor: str, now: datetime, event_id: in
     return v, True
 
 
-def rumour_cues_of(config: Config, matched_terms: Iterable[str]) -> list[str]:
-    """The configured cue words among an item's matched terms (the analysis automaton found them)."""
-    from yuqing.analysis.text import normalise
-
-    cues = {normalise(t): t for t in config.lexicons.rumour_cues}
-    return [cues[t] for t in matched_terms if t in cues]
-
-
 def propose(session: Session, config: Config, cues_by_event: dict[int, list[str]], *, now: datetime) -> list[int]:
     """分析提示: mark events whose relevant items carry rumour cue words; returns the new verification ids.
 
