@@ -69,6 +69,9 @@ def test_a_late_sweep_takes_every_due_step_once_and_levels_differ(session: Sessi
     session.commit()
     assert escalate_due(session, demo_config, now=MONDAY_10 + timedelta(minutes=31)) == []
     assert _count(session, DutyNotice) == 8
+    stale = raise_event_warning(session, demo_config, "较大", at=MONDAY_10 - timedelta(days=4), title="旧事")
+    assert escalate_due(session, demo_config, now=MONDAY_10 + timedelta(minutes=31)) == []  # past the horizon
+    assert _count(session, WarningEscalation, WarningEscalation.warning_id == stale.id) == 0
 
 
 def test_missing_backup_or_same_person_is_skipped_with_a_note(session: Session, demo_config: Config) -> None:

@@ -27,6 +27,9 @@ from yuqing.models import EarlyWarning
 ROLES = ("backup", "leader", "principal")
 ROLE_NAMES = {"backup": "备班人员", "leader": "分管领导", "principal": "主要负责同志"}
 NOT_ESCALATED = frozenset({"roster_gap"})
+HORIZON = timedelta(days=3)
+"""Warnings older than this are not escalated any more: when the sweep first starts (or returns after a long
+outage) it must not flood the leaders with stale warnings. They stay open and count as unacknowledged."""
 
 
 def step_minutes(config: Config, level: str) -> list[int]:
@@ -67,7 +70,7 @@ def escalate_due(session: Session, config: Config, *, now: datetime) -> list[War
     warnings = session.scalars(
         select(EarlyWarning)
         .where(EarlyWarning.status == "open", EarlyWarning.acknowledged_at.is_(None),
-               EarlyWarning.kind.not_in(NOT_ESCALATED))
+               EarlyWarning.kind.not_in(NOT_ESCALATED), EarlyWarning.created_at >= now - HORIZON)
         .order_by(EarlyWarning.id)
     ).all()
     if not warnings:
