@@ -10,6 +10,7 @@ from yuqing.analysis import models as _analysis_models  # noqa: F401  (keyword c
 from yuqing.cases import models as _case_models  # noqa: F401  (cases, approvals, responses)
 from yuqing.duty import models as _duty_models  # noqa: F401  (acknowledgement links, escalations, handovers)
 from yuqing.models import Base
+from yuqing.ops import models as _ops_models  # noqa: F401  (retention: indexes on items/events)
 from yuqing.reports import models as _reports_models  # noqa: F401  (reports, deliveries)
 from yuqing.risk import models as _risk_models  # noqa: F401  (decisions, assessments)
 from yuqing.verification import models as _verification_models  # noqa: F401  (谣言核实)

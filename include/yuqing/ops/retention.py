@@ -30,6 +30,7 @@ from yuqing.models import AuditLog, Event, Item
 from yuqing.reports.models import Report
 
 ACTOR = "system:retention"
+ITEMS = Item.__table__  # Core, not ORM objects: archiving reads rows, deleting needs no identity-map sync
 BATCH = 500
 
 
@@ -96,10 +97,10 @@ def _candidates(session: Session, cutoff: datetime, protected: set[int]) -> list
         chosen -= pointed
 
 
-def _row(item: Item) -> dict[str, Any]:
+def _row(mapping: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for column in Item.__table__.columns:
-        value = getattr(item, column.key)
+    for column in ITEMS.columns:
+        value = mapping[column]
         out[column.key] = value.isoformat() if isinstance(value, datetime) else value
     return out
 
@@ -112,9 +113,10 @@ def _write_archive(session: Session, ids: list[int], path: Path) -> dict[int, st
     with gzip.open(tmp, "wt", encoding="utf-8") as fh:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
-            for item in session.scalars(select(Item).where(Item.id.in_(chunk)).order_by(Item.id)):
-                line = json.dumps(_row(item), ensure_ascii=False, sort_keys=True)
-                digests[item.id] = hashlib.sha256(line.encode()).hexdigest()
+            for row in session.execute(select(ITEMS).where(ITEMS.c.id.in_(chunk)).order_by(ITEMS.c.id)):
+                record = _row(row._mapping)
+                line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+                digests[record["id"]] = hashlib.sha256(line.encode()).hexdigest()
                 fh.write(line + "\n")
     tmp.replace(path)
     return digests
@@ -163,7 +165,7 @@ def run_retention(session: Session, config: Config, *, as_of: datetime, dry_run:
         digests = _write_archive(session, ids, path)
         _verify_archive(path, digests)
         for start in range(0, len(ids), BATCH):
-            session.execute(delete(Item).where(Item.id.in_(ids[start:start + BATCH])))
+            session.execute(delete(ITEMS).where(ITEMS.c.id.in_(ids[start:start + BATCH])))
         result.archived, result.archive = len(ids), str(path)
     audit.record(session, actor=ACTOR, action="retention.archived", object_type="archive",
                  object_id=path.name if path else "-",
