@@ -132,3 +132,43 @@ def test_bodies_answer_one_times_out_and_the_outcome_starts_a_rebuttal(world: Wo
     with session_scope() as session:
         response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == rebuttal_run))
         assert response is not None and response.template == "辟谣"
+
+
+def test_a_proposal_asset_starts_a_verification_run_for_the_proposed_events(world: World) -> None:
+    """The asset yuqing_collect emits (posted here as the collect run would) starts a run for its proposals."""
+    import time
+
+    from yuqing.clock import utcnow
+    from yuqing.config import load_config
+    from yuqing.verification.service import propose
+
+    api = world.api
+    with session_scope() as session:
+        now = utcnow()
+        event = Event(title="网传慈云寺将被整体拆除", level="较大", categories=["宗教活动场所"], signature=["慈云寺"],
+                      first_seen_at=now, last_seen_at=now, updated_at=now)
+        session.add(event)
+        session.flush()
+        [vid] = propose(session, load_config(), {event.id: ["网传"]}, now=now)
+    api.unpause(DAG)
+    asset = api.get("/assets", uri_pattern="verifications/proposed")["assets"][0]
+    r = api.request("POST", "/api/v2/assets/events", json={"asset_id": asset["id"], "extra": {"verifications": [vid]}})
+    assert r.status_code == 200, r.text
+    deadline, runs = time.monotonic() + 60, []
+    while not runs and time.monotonic() < deadline:
+        runs = api.get(f"/dags/{DAG}/dagRuns", run_type="asset_triggered")["dag_runs"]
+        time.sleep(0.5)
+    assert len(runs) == 1, "one asset-triggered run"
+    run = runs[0]["dag_run_id"]
+    for index, user in enumerate(["zhao_min", "hotline_12345", "weibo_jcmz", "zheng_yan"]):
+        assert api.respond(user, DAG, run, "ask_body", "属实", {"evidence": "经核实确有拆除计划", "links": ""}, index) == 200
+    detail = api.wait_request(DAG, run, "conclude", map_index=0)
+    assert detail["defaults"] == ["属实"] and "慈云寺" in detail["subject"]
+    concluder = detail["assigned_users"][-1]["id"]
+    assert api.respond(concluder, DAG, run, "conclude", "属实", {"note": "", "rebuttal": True}, 0) == 200
+    assert api.wait_run(DAG, run, timeout=90) == "success", api.task_states(DAG, run)
+    with session_scope() as session:
+        v = session.get(Verification, vid)
+        assert (v.origin, v.state, v.outcome, v.concluded_by, v.dag_run_id) == ("分析提示", "已核实", "属实", concluder, run)
+        assert v.rebuttal_run_id is None  # 属实: nothing to rebut, whatever was ticked
+    assert api.run_state(PR, f"rebuttal__verification_{vid}") is None
