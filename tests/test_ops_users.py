@@ -42,6 +42,10 @@ def test_roster_roles_map_to_airflow_roles(demo_config) -> None:
     assert accounts["zhang_jing"].because == ("agency_contact",)  # 会签 contact of the police, not a person
     assert accounts["wang_jun"].name == "王军" and accounts["wang_jun"].fab_role == "User"
     assert not any(a.role == "admin" for a in accounts.values())  # leaders approve by assignment, not by role
+    odd = demo_config.model_copy(update={"people": [*demo_config.people, demo_config.people[0].model_copy(
+        update={"id": "li,hua:admin"})]})
+    with pytest.raises(SyncError, match="li,hua:admin"):
+        accounts_from_config(odd)
 
 
 def test_simple_sync_writes_users_and_passwords_once(demo_config, tmp_path: Path) -> None:

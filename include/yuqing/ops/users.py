@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ ROSTER_ROLE = {"viewer": "viewer", "monitor": "user", "handler": "user", "leader
 FAB_ROLE = {"viewer": "Viewer", "user": "User", "op": "Op", "admin": "Admin"}
 USERS_KEY = "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"
 PASSWORDS_KEY = "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]+")  # ',' and ':' would break the SimpleAuthManager users setting
 
 
 class SyncError(RuntimeError):
@@ -97,6 +99,9 @@ def accounts_from_config(config: Config) -> list[Account]:
             accounts.append(Account(username=agency.contact, role="user", name=agency.contact_name or agency.contact,
                                     title=f"{agency.name}会签联系人", email=agency.email or f"{agency.contact}@users.invalid",
                                     because=("agency_contact",)))
+    bad = [a.username for a in accounts if not USERNAME.fullmatch(a.username)]
+    if bad:
+        raise SyncError(f"person ids that cannot be Airflow user names (letters, digits, _ . @ - only): {', '.join(bad)}")
     return accounts
 
 
