@@ -136,6 +136,9 @@ def test_below_the_configured_level_nothing_is_proposed(session: Session, demo_c
     off = _config(demo_config, propose_from_analysis=False, propose_from_level="一般")
     _item(session, RUMOUR + "第二条", at=T0 + timedelta(hours=80))
     assert analyze_pending(session, off, now=T0 + timedelta(hours=81)).rumour_proposals == []
+    nobody = _config(demo_config, bodies=[], propose_from_level="一般")
+    _item(session, RUMOUR + "第三条", at=T0 + timedelta(hours=160))
+    assert analyze_pending(session, nobody, now=T0 + timedelta(hours=161)).rumour_proposals == []
     assert session.scalar(select(Verification)) is None
 
 

@@ -144,11 +144,12 @@ def propose(session: Session, config: Config, cues_by_event: dict[int, list[str]
     """分析提示: mark events whose relevant items carry rumour cue words; returns the new verification ids.
 
     An event that already has a verification is left as it is. Only events graded at least
-    ``verification.propose_from_level`` are proposed, so everyday chatter with 听说 does not flood the desk.
+    ``verification.propose_from_level`` are proposed, so everyday chatter with 听说 does not flood the desk;
+    nothing is proposed while no verifying body is configured.
     """
     rules = config.verification
-    if not rules.propose_from_analysis or not cues_by_event:
-        return []
+    if not rules.propose_from_analysis or not rules.bodies or not cues_by_event:
+        return []  # without verifying bodies there is nobody to verify with: nothing is proposed
     floor = LEVELS.index(rules.propose_from_level)
     created: list[int] = []
     for event_id in sorted(cues_by_event):
