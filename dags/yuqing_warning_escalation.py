@@ -4,7 +4,8 @@
 Every 5 minutes, Beijing time, around the clock:
 
 1. **值班空档** — a hole in the roster now or within `acknowledgement.roster_lookahead_hours` raises a
-   warning once per gap, delivered to the 主要负责同志 (the existing warning delivery path);
+   warning once per gap, mailed and messaged to the 主要负责同志 at once (its deliveries are
+   `warning_deliveries` rows this DAG sends itself, so the collection DAG's sender never races it);
 2. **交接班** — when a new shift has begun, its handover is recorded once: the open, unacknowledged
    warnings pass to the incoming person, who gets one notice listing them;
 3. **逐级上报** — a warning still unacknowledged `acknowledgement.escalate_after_minutes` after it was
@@ -47,9 +48,6 @@ class NoticesFailed(RuntimeError):
 
 def _send_pending_notices(context: dict, *, now) -> dict:
     """Send every pending duty notice through Airflow's SMTP and HTTP notifiers; record each outcome."""
-    from airflow.providers.http.notifications.http import HttpNotifier
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
     from yuqing.config import load_config
     from yuqing.db import session_scope
     from yuqing.duty.messages import is_obsolete, message_for
@@ -70,12 +68,7 @@ def _send_pending_notices(context: dict, *, now) -> dict:
                 continue
             message = message_for(session, config, notice, now=now)
         try:
-            if channel == "email":
-                SmtpNotifier(to=recipient, subject=message.subject, html_content=message.html,
-                             smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
-            else:
-                HttpNotifier(http_conn_id=recipient, endpoint=config.notifications.webhook_endpoint,
-                             json=message.webhook_payload, extra_options={"timeout": 10}).notify(context)
+            _notify(channel, recipient, message, config, context)
         except Exception as exc:  # one recipient's failure must not stop the others
             failed += 1
             errors.append(f"notice {notice_id} {channel} to {recipient}: {exc}")
@@ -88,6 +81,48 @@ def _send_pending_notices(context: dict, *, now) -> dict:
     if failed:
         raise NoticesFailed(f"{failed} of {len(pending)} notices failed: " + "; ".join(errors))
     return {"sent": sent, "failed": failed, "cancelled": cancelled}
+
+
+def _notify(channel: str, recipient: str, message, config, context: dict) -> None:
+    """One message through Airflow's SMTP or HTTP notifier (the connections are Airflow's)."""
+    from airflow.providers.http.notifications.http import HttpNotifier
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    if channel == "email":
+        SmtpNotifier(to=recipient, subject=message.subject, html_content=message.html,
+                     smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
+    else:
+        HttpNotifier(http_conn_id=recipient, endpoint=config.notifications.webhook_endpoint,
+                     json=message.webhook_payload, extra_options={"timeout": 10}).notify(context)
+
+
+def _send_gap_warnings(context: dict, *, now) -> dict:
+    """Send the queued deliveries of 值班空档 warnings; each outcome is recorded like any warning delivery."""
+    from yuqing.config import load_config
+    from yuqing.db import session_scope
+    from yuqing.duty.gaps import queued_deliveries
+    from yuqing.early_warning import record_delivery
+    from yuqing.models import EarlyWarning
+    from yuqing.notifications import render_warning
+
+    config = load_config()
+    with session_scope() as session:
+        queued = [(d.id, d.warning_id, d.channel, d.recipient) for d in queued_deliveries(session)]
+    sent = failed = 0
+    for delivery_id, warning_id, channel, recipient in queued:
+        with session_scope() as session:
+            message = render_warning(session.get_one(EarlyWarning, warning_id), config, session=session, now=now)
+        try:
+            _notify(channel, recipient, message, config, context)
+        except Exception as exc:  # recorded as failed: the collection DAG's sender retries it
+            failed += 1
+            with session_scope() as session:
+                record_delivery(session, delivery_id, ok=False, error=str(exc), now=now)
+            continue
+        sent += 1
+        with session_scope() as session:
+            record_delivery(session, delivery_id, ok=True, now=now)
+    return {"sent": sent, "failed": failed}
 
 
 @dag(
@@ -115,11 +150,9 @@ def yuqing_warning_escalation() -> None:
             return [w.id for w in raise_gap_warnings(session, load_config(), now=_now(params))]
 
     @task
-    def notify_principal(gap_warnings: list[int], **context) -> dict:
-        """Deliver new warnings (值班空档 ones go to the 主要负责同志); a sent delivery is never resent."""
-        from yuqing_airflow.delivery import send_pending_warnings
-
-        return send_pending_warnings(context)
+    def notify_principal(gap_warnings: list[int], params: dict, **context) -> dict:
+        """Mail and message the 主要负责同志 about each new 值班空档 warning, once."""
+        return _send_gap_warnings(context, now=_now(params))
 
     @task
     def hand_over(params: dict) -> int | None:

@@ -20,7 +20,7 @@ from e2e_support import ROOT, DemoWorld, start_world
 from yuqing.config import load_config
 from yuqing.duty.acknowledgement import AcknowledgementRefused, acknowledge_with_link
 from yuqing.duty.models import DutyHandover, DutyNotice, WarningEscalation
-from yuqing.models import AuditLog, EarlyWarning
+from yuqing.models import AuditLog, EarlyWarning, WarningDelivery
 
 pytestmark = pytest.mark.e2e
 
@@ -68,15 +68,15 @@ def test_escalation_dag_end_to_end(world: DemoWorld, session: Session) -> None:
     email = {p.id: p.email for p in config.people}
     warning = raise_event_warning(session, config, "较大")  # 10:00 Monday; 较大 escalates at 30, 60, 120 min
 
-    # 10:05 — the week's two roster gaps are warned once each, to the 主要负责同志; the warning itself
-    # goes to liu_yang on duty (the existing delivery path) with her own acknowledgement link
+    # 10:05 — the week's two roster gaps are warned once each, to the 主要负责同志, each mail with his link
     _run(MONDAY_10 + timedelta(minutes=5))
     gaps = session.scalars(select(EarlyWarning).where(EarlyWarning.kind == "roster_gap")).all()
     assert len(gaps) == 2 and all("值班空档预警" in g.title for g in gaps)
-    assert len(_mails_to(world, email["wang_jun"])) == 2
-    (duty_mail,) = _mails_to(world, email["liu_yang"])
-    assert "/yuqing/ack/" in _html(duty_mail)
-    assert len(world.webhook.received) == 3
+    principal_mails = _mails_to(world, email["wang_jun"])
+    assert len(principal_mails) == 2 and all("值班空档" in m["Subject"] for m in principal_mails)
+    assert all("/yuqing/ack/" in _html(m) for m in principal_mails)
+    assert len(world.mail.messages) == 2 and len(world.webhook.received) == 2
+    assert session.scalar(select(func.count()).select_from(WarningDelivery).where(WarningDelivery.status != "sent")) == 0
     assert session.scalar(select(func.count()).select_from(WarningEscalation)) == 0
 
     # 10:30 the backup (huang_xin) gets mail and robot message, once
@@ -86,7 +86,7 @@ def test_escalation_dag_end_to_end(world: DemoWorld, session: Session) -> None:
     assert "【升级】" in backup_mail["Subject"]
     assert "按规定报送备班人员" in _html(backup_mail)
     robot = world.webhook.received[-1]["json"]["markdown"]
-    assert len(world.webhook.received) == 4 and "升级提醒" in robot["content"] and "/yuqing/ack/" in robot["content"]
+    assert len(world.webhook.received) == 3 and "升级提醒" in robot["content"] and "/yuqing/ack/" in robot["content"]
 
     # 11:00 the 分管领导 (li_hua); then huang_xin acknowledges with the link from his mail
     _run(MONDAY_10 + timedelta(minutes=60))
@@ -117,8 +117,8 @@ def test_escalation_dag_end_to_end(world: DemoWorld, session: Session) -> None:
     handover = session.scalars(select(DutyHandover).order_by(DutyHandover.shift_start.desc())).first()
     assert (handover.from_person, handover.to_person, handover.warning_ids) == ("liu_yang", "huang_xin", [late.id])
     new_mails = world.mail.messages[mails_before:]
-    assert [m["To"] for m in new_mails] == [email["liu_yang"], email["huang_xin"]]  # the warning, the handover
-    assert "交接班：1 条预警待确认" in new_mails[1]["Subject"] and "停车难投诉" in _html(new_mails[1])
+    assert [m["To"] for m in new_mails] == [email["huang_xin"]]  # the handover notice, once
+    assert "交接班：1 条预警待确认" in new_mails[0]["Subject"] and "停车难投诉" in _html(new_mails[0])
     assert session.scalar(select(func.count()).select_from(DutyNotice).where(DutyNotice.status != "sent")) == 0
     actions = set(session.scalars(select(AuditLog.action)).all())
     assert {"warning.escalate", "warning.acknowledge", "duty.handover", "duty.notice_sent"} <= actions

@@ -12,12 +12,12 @@ from test_duty_support import MONDAY_10, SECRET, raise_event_warning
 from yuqing.config import Config, Roster, Shift
 from yuqing.duty.acknowledgement import AcknowledgementRefused, acknowledge
 from yuqing.duty.escalation import escalate_due
-from yuqing.duty.gaps import raise_gap_warnings, upcoming_gaps
+from yuqing.duty.gaps import queued_deliveries, raise_gap_warnings, upcoming_gaps
 from yuqing.duty.handover import record_handover
 from yuqing.duty.messages import message_for
 from yuqing.duty.models import DutyHandover, DutyNotice, WarningEscalation
 from yuqing.early_warning import plan_deliveries
-from yuqing.models import AuditLog, EarlyWarning, WarningDelivery
+from yuqing.models import AuditLog, EarlyWarning
 from yuqing.notifications import render_warning
 from yuqing.reports.periodic import build_period_report
 from yuqing.reports.scorecard import acknowledgement_rows
@@ -109,10 +109,11 @@ def test_roster_gap_raises_one_warning_to_the_principal(session: Session, demo_c
     (tuesday,) = raise_gap_warnings(session, config, now=MONDAY_10 + timedelta(hours=10, minutes=5))
     assert "11月24日 20:00" in tuesday.title
     assert raise_gap_warnings(session, config, now=MONDAY_10 + timedelta(hours=21)) == []
-    deliveries = plan_deliveries(session, config, now=MONDAY_10)
     principal = config.person("wang_jun")
-    assert {(d.warning_id, d.recipient) for d in deliveries if d.channel == "email"} == {
-        (warning.id, principal.email), (tuesday.id, principal.email)}
+    assert {(d.warning_id, d.channel, d.recipient) for d in queued_deliveries(session)} == {
+        (warning.id, "email", principal.email), (tuesday.id, "email", principal.email),
+        (warning.id, "webhook", "yuqing_webhook"), (tuesday.id, "webhook", "yuqing_webhook")}
+    assert plan_deliveries(session, config, now=MONDAY_10) == []  # not offered to the collection DAG's sender
     assert escalate_due(session, config, now=MONDAY_10 + timedelta(days=2)) == []  # not escalated
     assert raise_gap_warnings(session, demo_config, now=MONDAY_10) == []  # the demo roster has no gap
 
@@ -186,7 +187,7 @@ def test_scorecard_time_to_acknowledge_per_person_and_unit(session: Session, dem
     tables = [b for b in score.blocks if getattr(b, "columns", None) and b.columns[0] in ("接收人", "所在单位")]
     assert ("黄欣", "1", "1", "0", "45", "45") in tables[0].rows
     assert tables[1].rows == (("办公室", "3", "2", "1", "26", "45"),)
-    assert _count(session, EarlyWarning) == 3 and _count(session, WarningDelivery) == 0
+    assert _count(session, EarlyWarning) == 3
 
 
 def test_config_check_reports_roster_gaps(tmp_path) -> None:

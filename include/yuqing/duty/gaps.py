@@ -4,8 +4,13 @@ The roster is weekly; ``roster.uncovered`` gives its holes as minutes of the wee
 real instants around ``now``: a gap that is open now, or starts within
 ``acknowledgement.roster_lookahead_hours`` (24 h by default — a day's notice to fill it), raises one
 warning, keyed by the gap's start (``roster_gap:<UTC start>``), so each gap episode warns once
-however often the sweep runs. It has no person on duty, so ``early_warning`` delivers it to the
-主要负责同志; it is not escalated or handed over.
+however often the sweep runs. It goes to the 主要负责同志 (as any warning raised in a gap does); it is
+not escalated or handed over.
+
+Its deliveries are planned in the same transaction as the warning, with status ``queued``: the
+duty sweep sends them itself, at once, and the collection DAG's sender (which takes only
+``pending`` and ``failed`` rows) never races it for them. One that fails becomes ``failed`` and is
+retried by that sender like any other delivery.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from yuqing import audit, roster
 from yuqing.clock import SHANGHAI
 from yuqing.config import Config
 from yuqing.duty.notices import ACTOR
-from yuqing.models import EarlyWarning
+from yuqing.models import EarlyWarning, WarningDelivery
+
+QUEUED = "queued"
 
 GAP_LEVEL = "一般"
 """Not graded opinion: the lowest level, named 值班空档预警 by its kind."""
@@ -66,8 +73,21 @@ def raise_gap_warnings(session: Session, config: Config, *, now: datetime) -> li
         )
         session.add(warning)
         session.flush()
+        targets = [("webhook", principal.webhook_conn_id or config.notifications.webhook_conn_id)]
+        if principal.email:
+            targets.insert(0, ("email", principal.email))
+        session.add_all(WarningDelivery(warning_id=warning.id, channel=channel, recipient=recipient, status=QUEUED,
+                                        attempts=0) for channel, recipient in targets)
         audit.record(session, actor=ACTOR, action="warning.raise", object_type="warning", object_id=warning.id,
                      detail={"dedup_key": key, "kind": "roster_gap", "gap_start": start.isoformat(),
-                             "gap_end": end.isoformat(), "roster_gap": True})
+                             "gap_end": end.isoformat(), "roster_gap": True,
+                             "targets": [f"{c}:{r}" for c, r in targets]})
         new.append(warning)
+    session.flush()
     return new
+
+
+def queued_deliveries(session: Session) -> list[WarningDelivery]:
+    """Deliveries of 值班空档 warnings waiting for the duty sweep to send them."""
+    return list(session.scalars(
+        select(WarningDelivery).where(WarningDelivery.status == QUEUED).order_by(WarningDelivery.id)).all())
