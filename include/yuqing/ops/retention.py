@@ -72,16 +72,25 @@ def _ints(values: Iterable[Any]) -> set[int]:
 
 
 def referenced_items(session: Session) -> dict[str, set[int]]:
-    """Item ids that must stay, by reason: the evidence others depend on."""
+    """Item ids that must stay, by reason: the evidence others depend on.
+
+    Every foreign key to ``items.id`` in the store's schema counts (cases, events' representative
+    posts, and whatever a later area adds), found from the metadata so a new table cannot be
+    forgotten; ``items.duplicate_of_id`` is handled in ``_candidates``.
+    """
+    from yuqing.all_models import Base
+
     reasons: dict[str, set[int]] = {}
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is ITEMS and table is not ITEMS:
+                col = fk.parent
+                reasons[f"{table.name}.{col.name}"] = set(session.scalars(select(col).where(col.is_not(None))))
     reasons["report"] = _ints(ref for refs in session.scalars(select(Report.item_refs)) for ref in (refs or []))
-    reasons["case"] = _ints(session.scalars(select(Case.item_id).where(Case.item_id.is_not(None))))
     case_events = select(Case.event_id).where(Case.event_id.is_not(None))
     reasons["case_event"] = set(session.scalars(select(Item.id).where(Item.event_id.in_(case_events))))
     open_events = select(Event.id).where(Event.status == "open")
     reasons["open_event"] = set(session.scalars(select(Item.id).where(Item.event_id.in_(open_events))))
-    reasons["representative"] = _ints(session.scalars(
-        select(Event.representative_item_id).where(Event.representative_item_id.is_not(None))))
     reasons["audit"] = _ints(session.scalars(select(AuditLog.object_id).where(AuditLog.object_type == "item")))
     return reasons
 
