@@ -47,6 +47,22 @@ def test_may_acknowledge_refuses_viewers_and_strangers(demo_config: Config) -> N
     assert not may_acknowledge(viewer, "guest")
 
 
+def test_a_viewer_is_refused_by_every_way_in(session: Session, demo_config: Config) -> None:
+    guest = demo_config.people[0].model_copy(update={"id": "guest", "name": "访客", "roles": ["viewer"]})
+    config = demo_config.model_copy(update={"people": [*demo_config.people, guest]})
+    warning = raise_event_warning(session, config)
+    with pytest.raises(AcknowledgementRefused) as refused:
+        acknowledge(session, config, warning.id, "guest", via="page", now=MONDAY_10)
+    assert refused.value.code == "not_allowed" and "没有确认预警的权限" in refused.value.reason
+    token = _token(make_ack_link(config, warning.id, "guest", now=MONDAY_10))
+    with pytest.raises(AcknowledgementRefused) as refused:
+        acknowledge_with_link(session, config, token, now=MONDAY_10)
+    assert refused.value.code == "not_allowed"
+    session.rollback()
+    assert session.get(EarlyWarning, warning.id).acknowledged_at is None
+    assert session.scalar(select(func.count()).select_from(AckLinkUse)) == 0
+
+
 def test_on_duty_person_acknowledges_once_and_it_is_audited(session: Session, demo_config: Config) -> None:
     warning = raise_event_warning(session, demo_config)
     at = MONDAY_10 + timedelta(minutes=7)
