@@ -1,4 +1,5 @@
-"""定期通报 of case handling and the 考核 scorecard per unit (G3), from the case table.
+"""定期通报 of case handling and the 考核 scorecard per unit (G3), from the case table — and, for
+C2c 及时反馈, the time to acknowledge warnings per person and per unit (``acknowledgement_rows``).
 
 The figures come from ``yuqing.cases.models.Case`` (issue 5) through one function,
 ``unit_case_rows``, which returns one ``UnitCaseRow`` per unit — the report never reads the case
