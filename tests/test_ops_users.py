@@ -1,7 +1,7 @@
 """`yuqing users sync`: the roster as Airflow accounts.
 
 SimpleAuthManager: the users setting and the passwords file, idempotent, passwords kept. FAB: a real
-FAB metadata DB (SQLite, `airflow db migrate` with FabAuthManager) driven through the `airflow users` /
+FAB metadata DB (SQLite, `airflow db migrate` with our FabAuthManager subclass) driven through the `airflow users` /
 `airflow roles` CLI; the stack-level proof (log in, 403 for a handler) is in test_ops_users_stack.py.
 """
 
@@ -31,7 +31,7 @@ from yuqing.ops.users import (
 )
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
-FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+FAB = "yuqing_airflow.auth.YuqingFabAuthManager"  # FAB, HITL assignments matched on the user name
 
 
 def test_roster_roles_map_to_airflow_roles(demo_config) -> None:
@@ -136,3 +136,37 @@ def test_fab_sync_creates_changes_and_deletes_users_idempotently(demo_config, fa
     assert (users["chen_gang"]["first_name"], users["chen_gang"]["last_name"], users["chen_gang"]["email"]) == (
         "陈刚", chen_gang.title, chen_gang.email)
     assert _password_ok(db, "chen_gang", first.passwords["chen_gang"])  # an update keeps the password
+
+
+def test_fab_hitl_assignment_matches_the_synced_user_name(demo_config, fab: tuple[FabCli, Path]) -> None:
+    """Under FAB a user's id is the numeric ab_user.id; steps are assigned to person ids (user names)."""
+    from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager
+    from airflow.providers.fab.auth_manager.models import User
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from yuqing_airflow.auth import YuqingFabAuthManager
+
+    cli, db = fab
+    li_hua = next(a for a in accounts_from_config(demo_config) if a.username == "li_hua")
+    sync_fab([li_hua], cli)
+    with Session(create_engine(f"sqlite:///{db}")) as session:
+        user = session.scalars(select(User).where(User.username == "li_hua")).one()
+        assert user.get_id() != "li_hua"  # FAB's id is numeric: the reason for the subclass
+        assert not FabAuthManager().is_authorized_hitl_task(assigned_users={"li_hua"}, user=user)
+        ours = YuqingFabAuthManager()
+        assert ours.is_authorized_hitl_task(assigned_users={"li_hua", "chen_gang"}, user=user)
+        assert not ours.is_authorized_hitl_task(assigned_users={"chen_gang"}, user=user)
+        assert not ours.is_authorized_hitl_task(assigned_users={user.get_id()}, user=user)
+
+
+def test_verifying_bodies_get_accounts(demo_config) -> None:
+    """A verification form assigned to a body's user must be answerable by a real login."""
+    accounts = {a.username: a for a in accounts_from_config(demo_config)}
+    for body in demo_config.verification.bodies:
+        assert body.user in accounts, body.id
+    people = {p.id for p in demo_config.people}
+    extra = [b for b in demo_config.verification.bodies if b.user not in people]
+    assert extra, "the demo has bodies answered by non-roster users"
+    for body in extra:
+        assert accounts[body.user].because == ("verifying_body",) and accounts[body.user].role == "user"

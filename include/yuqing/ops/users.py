@@ -86,7 +86,10 @@ def _highest(roles: Sequence[str]) -> str:
 
 
 def accounts_from_config(config: Config) -> list[Account]:
-    """Every person, plus each agency's 会签 contact who is not a person, as accounts."""
+    """Every person, plus each agency's 会签 contact and each verifying body's user who is not a person.
+
+    Anyone a HITL step may be assigned to needs an account, or the step can never be answered.
+    """
     accounts = [
         Account(username=p.id, role=_highest(p.roles), name=p.name, title=p.title or "-",
                 email=p.email or f"{p.id}@users.invalid", because=tuple(p.roles))
@@ -99,6 +102,11 @@ def accounts_from_config(config: Config) -> list[Account]:
             accounts.append(Account(username=agency.contact, role="user", name=agency.contact_name or agency.contact,
                                     title=f"{agency.name}会签联系人", email=agency.email or f"{agency.contact}@users.invalid",
                                     because=("agency_contact",)))
+    for body in config.verification.bodies:
+        if body.user not in known:
+            known.add(body.user)
+            accounts.append(Account(username=body.user, role="user", name=body.name, title=f"{body.name}核实联系人",
+                                    email=body.email or f"{body.user}@users.invalid", because=("verifying_body",)))
     bad = [a.username for a in accounts if not USERNAME.fullmatch(a.username)]
     if bad:
         raise SyncError(f"person ids that cannot be Airflow user names (letters, digits, _ . @ - only): {', '.join(bad)}")
