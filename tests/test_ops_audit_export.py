@@ -79,3 +79,15 @@ def test_export_csv_and_json_agree_and_respect_the_window(db_url: str, session: 
     parsed = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [json.loads(r["detail"])["sha256"] for r in parsed] == ["ab" * 32, "cd" * 32]
     assert json.loads(parsed[0]["detail"])["reason"] == "同意，\"按此发布\"\n第二行"
+
+
+@pytest.mark.postgres
+def test_action_filter_is_a_literal_prefix(db_url: str, session: Session) -> None:
+    """`_` and `%` in --action are characters, not LIKE wildcards."""
+    for action in ("duty_notice.sent", "dutyXnotice.sent", "duty%x"):
+        audit.record(session, actor="system:test", action=action, object_type="warning", object_id="1")
+    session.commit()
+    out = _run("audit", "export", "--since", "2000-01-01", "--action", "duty_", "--format", "json")
+    assert [r["action"] for r in json.loads(out.output)] == ["duty_notice.sent"]
+    out = _run("audit", "export", "--since", "2000-01-01", "--action", "duty%", "--format", "json")
+    assert [r["action"] for r in json.loads(out.output)] == ["duty%x"]

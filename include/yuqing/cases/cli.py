@@ -209,7 +209,7 @@ def audit_export(since: str, until: str | None, fmt: str, action: str | None, ou
         if end:
             q = q.where(AuditLog.at < end)
         if action:
-            q = q.where(AuditLog.action.startswith(action))
+            q = q.where(AuditLog.action.startswith(action, autoescape=True))
         rows = [{"id": a.id, "at": a.at.isoformat(), "actor": a.actor, "action": a.action,
                  "object_type": a.object_type, "object_id": a.object_id, "dag_id": a.dag_id, "run_id": a.run_id,
                  "task_id": a.task_id, "detail": a.detail} for a in session.scalars(q)]
