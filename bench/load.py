@@ -4,8 +4,10 @@ A Celery cluster (``include/demo/cluster.py``: scheduler, dag-processor, api-ser
 celery worker`` processes; Airflow metadata and Celery results on PostgreSQL, Redis as the broker)
 runs the real ``yuqing_collect`` DAG — collect every source as a mapped task, ``analyze_pending``,
 raise warnings, notify — on a fresh PostgreSQL store migrated by ``yuqing db upgrade``. The day's
-items (default 1,000,000 from 500 loopback JSON sources) are posted in ``--rounds`` batches; each
-batch is one triggered run, so a run carries hours of backlog, not the usual 15 minutes.
+items (default 1,000,000 from 500 loopback JSON sources) are the benchmark corpus of ``make bench``
+(``bench/generate.py``: stories told by many posts, reposts, one-off complaints, chatter) compressed
+into one day, each post served by a source of its channel; they are posted in ``--rounds`` batches,
+each batch one triggered run, so a run carries hours of backlog, not the usual 15 minutes.
 Then one more run at the demo's normal load (``--normal-items`` new items over
 ``--normal-sources`` sources, the volume of one 15-minute tick of the day) gives the warning delay
 in ordinary operation.
@@ -47,11 +49,10 @@ from cluster import (  # noqa: E402
     cluster_env,
     create_database,
     drop_database,
-    feed_records,
     flush_redis_db,
     sibling_url,
+    source_config,
     task_instances,
-    write_config,
     write_feed,
 )
 
@@ -104,11 +105,51 @@ def _parse(ts: str | None) -> datetime | None:
     return datetime.fromisoformat(ts.replace("Z", "+00:00")) if ts else None
 
 
-def post_round(site: Path, sources: int, per_source: list[int], first: list[int]) -> None:
-    """Each source's feed lists only this round's new posts (a site shows its latest page)."""
-    published = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+CHANNELS = ("weibo", "news_comment", "forum", "wechat", "news", "wenzheng", "hotline", "portal", "print")
+
+
+def write_load_config(path: Path, base_url: str, sources: int) -> Path:
+    """The bundled ``yuqing.yaml`` with ``sources`` generated JSON sources, channels in turn."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "yuqing.yaml").read_text(encoding="utf-8"))
+    raw["sources"] = []
     for n in range(sources):
-        write_feed(site, n, feed_records(n, first[n], per_source[n], published=published))
+        src = source_config(n, base_url, timeout=60)
+        src["channel"] = CHANNELS[n % len(CHANNELS)]
+        src["mapping"].update({"author": "author", "comments": "stats.comments", "reposts": "stats.reposts",
+                               "likes": "stats.likes", "views": "stats.views"})
+        raw["sources"].append(src)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def corpus(total: int, days: float) -> list[dict[str, Any]]:
+    """``total`` posts of the bench corpus in time order, spread over the ``days`` before now."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    start = datetime.now(UTC) - timedelta(days=days, minutes=5)
+    out = []
+    for rec in generate.labelled(total, seed=7, start=start, days=days):
+        e = rec.get("engagement") or {}
+        out.append({"id": rec["id"], "title": rec["title"], "content": rec["text"], "author": rec["author"],
+                    "url": rec["url"], "askTime": rec["published_at"], "channel": rec["source_type"], "stats": e})
+    return out
+
+
+def post_round(site: Path, sources: int, records: list[dict[str, Any]]) -> None:
+    """Each source's feed lists only this round's new posts (a site shows its latest page); a post goes
+    to a source of its channel."""
+    by_channel: dict[str, list[int]] = {}
+    for n in range(sources):
+        by_channel.setdefault(CHANNELS[n % len(CHANNELS)], []).append(n)
+    feeds: dict[int, list[dict[str, Any]]] = {n: [] for n in range(sources)}
+    for i, rec in enumerate(records):
+        pool = by_channel.get(rec["channel"]) or list(range(sources))
+        feeds[pool[i % len(pool)]].append(rec)
+    for n, recs in feeds.items():
+        write_feed(site, n, recs)
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -191,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     site.mkdir(parents=True)
     server, base_url = start_server(site, port=0)
     mail, webhook = MailSink().start(), WebhookSink().start()
-    config = write_config(work / "yuqing.yaml", base_url, args.sources, timeout=60)
+    config = write_load_config(work / "yuqing.yaml", base_url, args.sources)
+    t0 = time.monotonic()
+    posts = corpus(args.items + args.normal_items, days=1 + 1 / 96)
+    print(f"load: corpus of {len(posts):,} posts generated in {time.monotonic() - t0:.0f} s", flush=True)
     store_url = sibling_url(maint, store_db)
     port = free_port()
     print(f"load: {args.items:,} items from {args.sources} sources in {args.rounds} runs, "
@@ -226,12 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         api = cluster.api()
         sampler = RssSampler(cluster).start()
 
-        first = [0] * args.sources
         day_started = time.monotonic()
+        taken = 0
         for r, round_items in enumerate(split(args.items, args.rounds)):
-            per_source = split(round_items, args.sources)
-            post_round(site, args.sources, per_source, first)
-            first = [f + c for f, c in zip(first, per_source, strict=True)]
+            post_round(site, args.sources, posts[taken : taken + round_items])
+            taken += round_items
             res = run_round(api, f"load_day_{r + 1}", store_url, timeout=3600)
             results.append(res)
             print(f"  run {r + 1}/{args.rounds}: {res['state']}, {res['items']:,} items, {res['wall_s']:.0f} s "
@@ -240,9 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         day_wall = time.monotonic() - day_started
 
         # ordinary operation: the demo's number of sources (the config is read by every task, so the
-        # run maps only these), one 15-minute tick of the day's volume
-        write_config(config, base_url, args.normal_sources, timeout=60)
-        post_round(site, args.normal_sources, split(args.normal_items, args.normal_sources), first)
+        # run maps only these), one 15-minute tick of the day's volume, the stream's next posts
+        write_load_config(config, base_url, args.normal_sources)
+        post_round(site, args.normal_sources, posts[taken:])
         normal = run_round(api, "load_normal", store_url, timeout=3600)
         print(f"  normal-load run: {normal['state']}, {normal['items']:,} items, {normal['wall_s']:.0f} s", flush=True)
         sampler.stop()

@@ -217,11 +217,18 @@ class Cluster:
         while time.monotonic() < deadline:
             for p in self.procs:
                 if p.poll() is not None and p.returncode not in (None, -9) and p not in self._killed():
-                    raise RuntimeError(f"{p.args[1:3]} exited {p.returncode} while waiting for {what}; logs in {self.home}")
+                    raise RuntimeError(f"{p.args[1:3]} exited {p.returncode} while waiting for {what}; logs in "
+                                       f"{self.home}; the last lines of its log:\n{self._tail(p)}")
             if ready():
                 return
             time.sleep(0.5)
         raise RuntimeError(f"timed out waiting for {what}; logs in {self.home}")
+
+    def _tail(self, proc: subprocess.Popen, lines: int = 8) -> str:
+        """The end of a component's log (an ImportError there explains a worker that would not start)."""
+        name = next((w.name for w in self.nodes.values() if w.proc is proc), str(proc.args[1]))
+        log = self.home / f"{name}.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
 
     def _killed(self) -> list[subprocess.Popen]:
         return [w.proc for w in self.nodes.values() if not w.alive]
