@@ -48,6 +48,7 @@ from cluster import (  # noqa: E402
     Cluster,
     cluster_env,
     create_database,
+    descendants,
     drop_database,
     flush_redis_db,
     sibling_url,
@@ -63,8 +64,8 @@ DAG = "yuqing_collect"
 
 
 class RssSampler:
-    """Samples the RSS of every process in the workers' process groups (pool children and task
-    processes included) every ``interval`` s; keeps the peak of one process and of a whole worker."""
+    """Samples the RSS of every worker process and its descendants (pool children, task supervisors and
+    task processes) every ``interval`` s; keeps the peak of one process and of a whole worker."""
 
     def __init__(self, cluster: Cluster, interval: float = 0.5):
         self.cluster, self.interval = cluster, interval
@@ -85,19 +86,16 @@ class RssSampler:
         import psutil
 
         while not self._stop.is_set():
-            groups = set(self.cluster.worker_pids().values())
-            per_group: dict[int, int] = dict.fromkeys(groups, 0)
-            for p in psutil.process_iter(["pid"]):
-                try:
-                    pgid = os.getpgid(p.pid)
-                    if pgid in groups:
-                        rss = p.memory_info().rss
-                        per_group[pgid] += rss
-                        self.peak_process = max(self.peak_process, rss)
-                except (psutil.Error, ProcessLookupError):
-                    continue
-            if per_group:
-                self.peak_worker = max(self.peak_worker, max(per_group.values()))
+            for pid in self.cluster.worker_pids().values():
+                total = 0
+                for p in [pid, *descendants(pid)]:  # task processes sit in process groups of their own
+                    try:
+                        rss = psutil.Process(p).memory_info().rss
+                    except psutil.Error:
+                        continue
+                    total += rss
+                    self.peak_process = max(self.peak_process, rss)
+                self.peak_worker = max(self.peak_worker, total)
             self._stop.wait(self.interval)
 
 

@@ -234,10 +234,13 @@ class Cluster:
         return [w.proc for w in self.nodes.values() if not w.alive]
 
     def kill_worker(self, name: str) -> None:
-        """SIGKILL the worker's whole process group (its PID): the main process, the pool children and
-        the task processes they run die at once, with no warm shutdown — a crashed machine."""
+        """SIGKILL the worker's process group (its PID) and every descendant by PID: the main process,
+        the pool children, their task supervisors and the task processes — which Airflow's supervisor
+        moves into process groups of their own — die at once, with no warm shutdown: a crashed machine."""
         w = self.nodes[name]
+        family = descendants(w.proc.pid)
         os.killpg(w.proc.pid, signal.SIGKILL)
+        _kill(family, signal.SIGKILL)
         w.proc.wait(timeout=30)
         w.alive = False
 
@@ -245,7 +248,8 @@ class Cluster:
         return {name: w.proc.pid for name, w in self.nodes.items() if w.alive}
 
     def stop(self) -> None:
-        """SIGTERM every group, then SIGKILL what is left; every PID we started ends here."""
+        """SIGTERM every group, then SIGKILL what is left, task processes in their own groups included."""
+        family = [pid for p in self.procs if p.poll() is None for pid in descendants(p.pid)]
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -265,6 +269,25 @@ class Cluster:
                 pass
             if p.poll() is None:
                 p.wait(timeout=10)
+        _kill(family + [pid for p in self.procs for pid in descendants(p.pid)], signal.SIGKILL)
+
+
+def descendants(pid: int) -> list[int]:
+    """PIDs of every living descendant of ``pid`` (children of children too), whatever their group."""
+    import psutil
+
+    try:
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _kill(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def task_instances(api: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
