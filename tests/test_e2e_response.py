@@ -1,7 +1,9 @@
 """Handling and public response on a real Airflow stack (api-server, scheduler, dag-processor;
 LocalExecutor), answered over REST by named users with SimpleAuthManager enforcing ``assigned_users``.
 
-One stack and one demo world serve every test here (module scope), in story order:
+One stack and one demo world serve every test here (module scope). Its accounts are exactly what
+`yuqing users sync` writes (the users setting and the passwords file), so every roster person logs in
+with the generated password. In story order:
 C2d approval (an unassigned admin is refused) → the first response draft rejected → a second
 attempt published identically on the three loopback channels → a text changed after approval
 refused → one channel down (retried, reported, nothing twice) → a C2d request left unanswered
@@ -10,6 +12,7 @@ refused → one channel down (retried, reported, nothing twice) → a C2d reques
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from e2e_support import ROOT, DemoWorld, collect_demo_sources, start_world
@@ -29,18 +33,19 @@ from stack import Api, Stack, stack_env  # noqa: E402
 
 from demo_sinks import free_port  # noqa: E402
 from yuqing.cases.models import Case, CaseApproval, CaseEscalation, PublicResponse  # noqa: E402
+from yuqing.cli import cli  # noqa: E402
 from yuqing.db import session_scope  # noqa: E402
 from yuqing.models import AuditLog, EarlyWarning, Event  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-USERS = {"admin": "admin", "chen_gang": "user", "li_hua": "admin", "wang_jun": "user", "zheng_yan": "user",
-         "zhao_min": "user", "zhang_jing": "user", "liu_yang": "admin"}
 PR, C2D, SWEEP = "yuqing_public_response", "yuqing_event_assessment", "yuqing_case_handling"
 
 
 class World:
-    def __init__(self, demo: DemoWorld, channels: ChannelServer, api: Api, publish: Path, major: str):
+    def __init__(self, demo: DemoWorld, channels: ChannelServer, api: Api, publish: Path, major: str,
+                 passwords: dict[str, str]):
         self.demo, self.channels, self.api, self.publish, self.major = demo, channels, api, publish, major
+        self.passwords = passwords
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +66,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
 
     stack = Stack(tmp / "airflow", {}, port)
     stack.home.mkdir()
-    stack.env = stack_env(stack.home, port, USERS, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
+    env_file, pw_file = tmp / "users.env", tmp / "passwords.json"
+    synced = CliRunner().invoke(cli, ["users", "sync", "--auth-manager", "simple", "--env-file", str(env_file),
+                                      "--passwords-file", str(pw_file)], obj={})
+    assert synced.exit_code == 0, synced.output
+    stack.env = stack_env(stack.home, port, {"admin": "admin"}, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
+    stack.env.update(line.split("=", 1) for line in env_file.read_text().splitlines() if line and line[0] != "#")
     try:
         stack.start()
-        api = Api(stack.base)
+        passwords = json.loads(pw_file.read_text())
+        api = Api(stack.base, passwords)
         api.unpause(C2D, PR, "yuqing_case_feedback")
         api.trigger(SWEEP, "sweep_1")
         assert api.wait_run(SWEEP, "sweep_1") == "success", api.task_states(SWEEP, "sweep_1")
@@ -73,7 +84,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
                                      .order_by(Case.id)).all()
             major = next((n for n, t in majors if "清风寺" in t), majors[0][0] if majors else None)
         assert major, "the demo's 清风寺 event should open a 重大 case"
-        yield World(demo, channels, api, publish, major)
+        yield World(demo, channels, api, publish, major, passwords)
     finally:
         stack.stop()
         channels.shutdown()
@@ -111,6 +122,22 @@ def _posts(w: World) -> tuple[int, int]:
     return len(w.channels.weibo), len(w.channels.wechat)
 
 
+def test_every_synced_account_logs_in_with_its_generated_password(world: World, demo_config) -> None:
+    from yuqing.ops.users import accounts_from_config
+
+    people = [a.username for a in accounts_from_config(demo_config)]
+    assert set(people) | {"admin"} == set(world.passwords)
+    base = world.api.base
+    for user in [*people, "admin"]:
+        r = requests.post(f"{base}/auth/token", json={"username": user, "password": world.passwords[user]},
+                          timeout=10)
+        assert r.status_code == 201 and r.json()["access_token"], (user, r.status_code, r.text)
+    wrong = requests.post(f"{base}/auth/token", json={"username": "zheng_yan", "password": "pw-zheng_yan"},
+                          timeout=10)
+    stranger = requests.post(f"{base}/auth/token", json={"username": "nobody", "password": "x"}, timeout=10)
+    assert (wrong.status_code, stranger.status_code) == (401, 401)
+
+
 def test_c2d_major_case_waits_for_the_assigned_leader_and_others_are_refused(world: World) -> None:
     api, run = world.api, f"c2d__{world.major}"
     detail = api.wait_request(C2D, run, "approve_handling")
@@ -119,7 +146,7 @@ def test_c2d_major_case_waits_for_the_assigned_leader_and_others_are_refused(wor
     with session_scope() as session:
         case = session.scalar(select(Case).where(Case.number == world.major))
         assert (case.state, case.assessment_state) == ("受理", "requested")  # handling has not started
-    for intruder in ("liu_yang", "li_hua"):  # admins, but not assigned
+    for intruder in ("admin", "li_hua"):  # an admin and another 分管领导, neither assigned
         r = api.answer(intruder, C2D, run, "approve_handling", "Approve", {"reason": ""})
         assert r.status_code == 403 and "is not a respondent" in r.text
     assert api.respond("chen_gang", C2D, run, "approve_handling", "Approve", {"reason": ""}) == 200
@@ -152,7 +179,12 @@ def test_c5_g1_g2_second_attempt_is_published_identically_with_proof_of_approval
                                               "form": "网上发布", "channels": ["weibo", "wechat", "website"]})
     with session_scope() as session:
         pass
-    _walk_response(world, run)
+    def handlers_are_refused() -> None:  # the unit's handlers drafted it but may not approve it
+        for handler in ("zheng_yan", "zhao_min"):
+            r = world.api.answer(handler, PR, run, "approve_text", "Approve", {"reason": ""})
+            assert r.status_code == 403 and "is not a respondent" in r.text, (handler, r.status_code, r.text)
+
+    _walk_response(world, run, before_approval=handlers_are_refused)
     assert world.api.wait_run(PR, run) == "success", world.api.task_states(PR, run)
     with session_scope() as session:
         response = session.scalar(select(PublicResponse).where(PublicResponse.dag_run_id == run))

@@ -2,7 +2,7 @@
 
 SimpleAuthManager: the users setting and the passwords file, idempotent, passwords kept. FAB: a real
 FAB metadata DB (SQLite, `airflow db migrate` with our FabAuthManager subclass) driven through the `airflow users` /
-`airflow roles` CLI; the stack-level proof (log in, 403 for a handler) is in test_ops_users_stack.py.
+`airflow roles` CLI; the stack-level proof (log in, 403 for a handler) is in test_e2e_response.py, whose stack runs on the synced accounts.
 """
 
 from __future__ import annotations
