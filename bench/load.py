@@ -264,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                        capture_output=True, timeout=300)
         with get_engine(store_url).connect() as conn:  # the migrated, empty store: fixed overhead
             empty_bytes = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-        cluster = Cluster(work / "airflow", env, port, workers=args.workers, concurrency=args.concurrency).start()
+        cluster = Cluster(work / "airflow", env, port, workers=args.workers, concurrency=args.concurrency)
+        cluster.start()  # stopped in ``finally`` even when it fails half-way
         api = cluster.api()
         sampler = RssSampler(cluster).start()
 

@@ -99,7 +99,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     config = write_config(tmp / "yuqing.yaml", base_url, SOURCES)
     store_url = sibling_url(PG_URL, store_db)
     port = free_port()
-    cluster: Cluster | None = None
+    cluster = Cluster(tmp / "airflow", {}, port, workers=2, concurrency=2)  # stopped below, whatever started
     try:
         flush_redis_db(REDIS_URL)
         create_database(PG_URL, meta_db)
@@ -122,16 +122,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         # the store's schema, by the command production uses
         subprocess.run([str(Path(sys.executable).parent / "yuqing"), "db", "upgrade"], env=env, check=True,
                        capture_output=True, timeout=180)
-        w = World(Cluster(tmp / "airflow", env, port, workers=2, concurrency=2), None, site, server, store_url)
+        cluster.env = env
+        w = World(cluster, None, site, server, store_url)
         w.post(0, FIRST)
-        cluster = w.cluster.start()
+        cluster.start()
         w.api = cluster.api()
         yield w
     finally:
-        if cluster is not None:
-            cluster.stop()
-        else:
-            Cluster(tmp / "airflow", {}, port).stop()
+        cluster.stop()
         server.shutdown()
         mail.stop()
         webhook.stop()
