@@ -524,7 +524,8 @@ def load_config(path: Path | str | None = None) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(path, [("(file)", f"not UTF-8 text: {exc}")]) from None
     try:
-        raw = yaml.safe_load(text)
+        # libyaml's loader when present: 10× faster on a city-scale file, and every task reads the config
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
