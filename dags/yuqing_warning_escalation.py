@@ -42,89 +42,6 @@ def _now(params: dict):
     return moment
 
 
-class NoticesFailed(RuntimeError):
-    """Some notices failed; they stay pending and the task retries them."""
-
-
-def _send_pending_notices(context: dict, *, now) -> dict:
-    """Send every pending duty notice through Airflow's SMTP and HTTP notifiers; record each outcome."""
-    from yuqing.config import load_config
-    from yuqing.db import session_scope
-    from yuqing.duty.messages import is_obsolete, message_for
-    from yuqing.duty.models import DutyNotice
-    from yuqing.duty.notices import cancel_notice, pending_notices, record_notice
-
-    config = load_config()
-    with session_scope() as session:
-        pending = [(n.id, n.channel, n.recipient) for n in pending_notices(session)]
-    sent = failed = cancelled = 0
-    errors: list[str] = []
-    for notice_id, channel, recipient in pending:
-        with session_scope() as session:
-            notice = session.get_one(DutyNotice, notice_id)
-            if is_obsolete(session, notice):
-                cancel_notice(session, notice_id, reason="预警已确认，不再上报", now=now)
-                cancelled += 1
-                continue
-            message = message_for(session, config, notice, now=now)
-        try:
-            _notify(channel, recipient, message, config, context)
-        except Exception as exc:  # one recipient's failure must not stop the others
-            failed += 1
-            errors.append(f"notice {notice_id} {channel} to {recipient}: {exc}")
-            with session_scope() as session:
-                record_notice(session, notice_id, ok=False, error=str(exc), now=now)
-            continue
-        sent += 1
-        with session_scope() as session:
-            record_notice(session, notice_id, ok=True, now=now)
-    if failed:
-        raise NoticesFailed(f"{failed} of {len(pending)} notices failed: " + "; ".join(errors))
-    return {"sent": sent, "failed": failed, "cancelled": cancelled}
-
-
-def _notify(channel: str, recipient: str, message, config, context: dict) -> None:
-    """One message through Airflow's SMTP or HTTP notifier (the connections are Airflow's)."""
-    from airflow.providers.http.notifications.http import HttpNotifier
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-    if channel == "email":
-        SmtpNotifier(to=recipient, subject=message.subject, html_content=message.html,
-                     smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
-    else:
-        HttpNotifier(http_conn_id=recipient, endpoint=config.notifications.webhook_endpoint,
-                     json=message.webhook_payload, extra_options={"timeout": 10}).notify(context)
-
-
-def _send_gap_warnings(context: dict, *, now) -> dict:
-    """Send the queued deliveries of 值班空档 warnings; each outcome is recorded like any warning delivery."""
-    from yuqing.config import load_config
-    from yuqing.db import session_scope
-    from yuqing.duty.gaps import queued_deliveries
-    from yuqing.early_warning import record_delivery
-    from yuqing.models import EarlyWarning
-    from yuqing.notifications import render_warning
-
-    config = load_config()
-    with session_scope() as session:
-        queued = [(d.id, d.warning_id, d.channel, d.recipient) for d in queued_deliveries(session)]
-    sent = failed = 0
-    for delivery_id, warning_id, channel, recipient in queued:
-        with session_scope() as session:
-            message = render_warning(session.get_one(EarlyWarning, warning_id), config, session=session, now=now)
-        try:
-            _notify(channel, recipient, message, config, context)
-        except Exception as exc:  # recorded as failed: the collection DAG's sender retries it
-            failed += 1
-            with session_scope() as session:
-                record_delivery(session, delivery_id, ok=False, error=str(exc), now=now)
-            continue
-        sent += 1
-        with session_scope() as session:
-            record_delivery(session, delivery_id, ok=True, now=now)
-    return {"sent": sent, "failed": failed}
-
-
 @dag(
     dag_id="yuqing_warning_escalation",
     schedule=CronTriggerTimetable("*/5 * * * *", timezone="Asia/Shanghai"),
@@ -152,7 +69,9 @@ def yuqing_warning_escalation() -> None:
     @task
     def notify_principal(gap_warnings: list[int], params: dict, **context) -> dict:
         """Mail and message the 主要负责同志 about each new 值班空档 warning, once."""
-        return _send_gap_warnings(context, now=_now(params))
+        from yuqing_airflow.delivery import send_gap_warnings
+
+        return send_gap_warnings(context, now=_now(params))
 
     @task
     def hand_over(params: dict) -> int | None:
@@ -179,7 +98,9 @@ def yuqing_warning_escalation() -> None:
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def send_notices(params: dict, **context) -> dict:
         """Mail and message each escalation and handover notice once; record every outcome."""
-        return _send_pending_notices(context, now=_now(params))
+        from yuqing_airflow.delivery import send_pending_notices
+
+        return send_pending_notices(context, now=_now(params))
 
     notify_principal(check_roster())
     hand_over() >> escalate() >> send_notices()
