@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench bench-load lock clean
+.PHONY: setup demo desk test lint bench bench-load lock clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 ## Set up, then run the demo: Airflow + store, loopback sources, collect and daily-log DAG runs.
 demo: setup
 	$(BIN)/python include/demo/run_demo.py
+
+## After `make demo`: the Airflow UI with the 舆情 desk on the demo's data, until Ctrl-C.
+desk: setup
+	$(BIN)/python include/demo/desk_serve.py
 
 ## Set up, then lint and run the whole test suite (PostgreSQL too when YUQING_TEST_DATABASE_URL is set).
 test: setup

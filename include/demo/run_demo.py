@@ -173,6 +173,7 @@ def main() -> None:
     print(f"\n舆情日志: {daily}")
     for name, files in reports.items():
         print(f"{name}: " + "  ".join(str(f) for f in files))
+    print("\n舆情 desk: run `make desk` to open the Airflow UI on these data (its 舆情 entry; Ctrl-C stops it)")
 
 
 if __name__ == "__main__":
