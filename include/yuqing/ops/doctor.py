@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -155,6 +156,12 @@ def referenced_connections(config: Config) -> dict[str, tuple[str, bool]]:
     return refs
 
 
+def _airflow_command() -> str | None:
+    """`airflow` on the PATH, else the one installed beside this Python (`.venv/bin/yuqing doctor`)."""
+    beside = Path(sys.executable).parent / "airflow"
+    return shutil.which("airflow") or (str(beside) if beside.exists() else None)
+
+
 def _airflow_connection_ids(airflow: str | None, timeout: float) -> tuple[set[str] | None, str]:
     if not airflow:
         return None, "no `airflow` command to ask"
@@ -196,7 +203,7 @@ def check_connections(config: Config, environ: dict[str, str] | None = None, air
     in_db: set[str] | None = set()
     how = ""
     if any(c not in found for c in refs):
-        in_db, how = _airflow_connection_ids(airflow if airflow is not None else shutil.which("airflow"), timeout)
+        in_db, how = _airflow_connection_ids(airflow if airflow is not None else _airflow_command(), timeout)
     for conn_id, (use, required) in refs.items():
         if found.get(conn_id) == "broken":
             continue
