@@ -26,17 +26,9 @@ RETRY_DELAY = timedelta(seconds=int(os.environ.get("YUQING_RETRY_DELAY_SECONDS",
 
 
 def _now(params: dict):
-    from datetime import datetime
+    from yuqing.clock import as_of_or_now
 
-    from yuqing.clock import utcnow
-
-    as_of = params.get("as_of")
-    if not as_of:
-        return utcnow()
-    moment = datetime.fromisoformat(as_of)
-    if moment.tzinfo is None:
-        raise ValueError(f"as_of {as_of!r} needs a time zone, e.g. 2026-11-26T10:00:00+08:00")
-    return moment
+    return as_of_or_now(params.get("as_of"))
 
 
 @dag(

@@ -29,3 +29,16 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def local_today(now: datetime | None = None) -> date:
     return local(now or utcnow()).date()
+
+
+def as_of_or_now(as_of: str | None) -> datetime:
+    """The moment a sweep runs as: a DAG's `as_of` Param (drills, tests of the timings) or now.
+
+    A naive time is refused rather than guessed: Beijing and UTC differ by eight hours.
+    """
+    if not as_of:
+        return utcnow()
+    moment = datetime.fromisoformat(as_of)
+    if moment.tzinfo is None:
+        raise ValueError(f"as_of {as_of!r} needs a time zone, e.g. 2026-11-26T10:00:00+08:00")
+    return moment
