@@ -30,7 +30,8 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import Param, TriggerRule, dag, task
 
 from yuqing_airflow.assets import RUMOUR_PROPOSED
-from yuqing_airflow.verification import ConclusionForm, FindingForm, VerificationMail
+from yuqing_airflow.hitl import HitlMail
+from yuqing_airflow.verification import ConclusionForm, FindingForm
 
 RETRY_DELAY = timedelta(seconds=int(os.environ.get("YUQING_RETRY_DELAY_SECONDS", "120")))
 
@@ -90,12 +91,12 @@ def yuqing_rumour_verification() -> None:
     selected = select_verifications()
     forms = open_verification(selected)
     ask_body = FindingForm.partial(
-        task_id="ask_body", notifiers=[VerificationMail()], map_index_template="{{ task.body_id }}",
+        task_id="ask_body", notifiers=[HitlMail(tag="待核实")], map_index_template="{{ task.body_id }}",
         doc_md="核实单位填写核实意见与依据；超时视为未答复，不计入结论。",
     ).expand_kwargs(forms)
     conclusions = to_conclude(forms)
     conclude = ConclusionForm.partial(
-        task_id="conclude", notifiers=[VerificationMail()], trigger_rule=TriggerRule.ALL_DONE,
+        task_id="conclude", notifiers=[HitlMail(tag="待核实")], trigger_rule=TriggerRule.ALL_DONE,
         doc_md="值班监测员或分管领导作出核实结论；超时按综合核实意见认定。",
     ).expand_kwargs(conclusions)
 

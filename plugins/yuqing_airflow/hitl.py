@@ -24,9 +24,16 @@ log = logging.getLogger(__name__)
 
 
 class HitlMail(BaseNotifier):
-    """Mail each assigned person the question and the link where they answer (never fails the task)."""
+    """Mail each assigned person the question and the link where they answer (never fails the task).
+
+    ``tag`` heads the subject: 待审批 for approvals and forms, 待核实 for rumour verification.
+    """
 
     template_fields = ()
+
+    def __init__(self, tag: str = "待审批") -> None:
+        super().__init__()
+        self.tag = tag
 
     def notify(self, context: Any) -> None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
@@ -41,6 +48,7 @@ class HitlMail(BaseNotifier):
             link = config.notifications.dashboard_url
         emails = {p.id: p.email for p in config.people}
         emails.update({a.contact: a.email for a in config.cases.agencies})
+        emails.update({b.user: b.email for b in config.verification.bodies if b.email})
         html = (f"<p>{_esc(task.subject)}</p><pre>{_esc(task.body or '')}</pre>"
                 f'<p>请在舆情系统中处理：<a href="{_esc(link)}">{_esc(link)}</a></p>')
         for user in task.assigned_users or []:
@@ -49,7 +57,7 @@ class HitlMail(BaseNotifier):
                 log.warning("HITL %s: no email for %s", task.task_id, user["id"])
                 continue
             try:
-                SmtpNotifier(to=to, subject=f"[待审批] {task.subject}", html_content=html,
+                SmtpNotifier(to=to, subject=f"[{self.tag}] {task.subject}", html_content=html,
                              smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
                 outcome = "sent"
             except Exception as exc:  # the request stands in the UI; a mail failure must not void it

@@ -17,44 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.sdk import BaseNotifier, Param
+from airflow.sdk import Param
 
 log = logging.getLogger(__name__)
 OUTCOMES = ["属实", "不实", "部分属实", "无法核实"]
-
-
-class VerificationMail(BaseNotifier):
-    """Mail each assigned person or body the question and the link where they answer (never fails the task)."""
-
-    template_fields = ()
-
-    def notify(self, context: Any) -> None:
-        import html
-
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        from yuqing.config import load_config
-
-        task = context["task"]
-        config = load_config()
-        try:
-            link = task.generate_link_to_ui_from_context(context=context)
-        except Exception:  # no [api] base_url configured
-            link = config.notifications.dashboard_url
-        emails = {p.id: p.email for p in config.people}
-        emails.update({b.user: b.email for b in config.verification.bodies if b.email})
-        body = (f"<p>{html.escape(task.subject)}</p><pre>{html.escape(task.body or '')}</pre>"
-                f'<p>请在舆情系统中处理：<a href="{html.escape(link)}">{html.escape(link)}</a></p>')
-        for user in task.assigned_users or []:
-            to = emails.get(user["id"])
-            if not to:
-                log.warning("verification form %s: no email for %s", task.task_id, user["id"])
-                continue
-            try:
-                SmtpNotifier(to=to, subject=f"[待核实] {task.subject}", html_content=body,
-                             smtp_conn_id=config.notifications.smtp_conn_id).notify(context)
-            except Exception as exc:  # the request stands in the UI; a mail failure must not void it
-                log.warning("verification form %s: mail to %s failed: %s", task.task_id, to, exc)
 
 
 def _responder(event: dict[str, Any]) -> str | None:
