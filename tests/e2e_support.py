@@ -3,7 +3,11 @@ at it, the hotline inbox staged, and real SMTP and webhook receivers wired as Ai
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +19,39 @@ DEMO = ROOT / "include" / "demo"
 if str(DEMO) not in sys.path:
     sys.path.insert(0, str(DEMO))
 
-from demo_sinks import MailSink, WebhookSink  # noqa: E402
+from stack import Stack, stack_env  # noqa: E402
+
+from demo_sinks import MailSink, WebhookSink, free_port  # noqa: E402
 from hotline_stage import stage_hotline  # noqa: E402
 from serve import start_server  # noqa: E402
 
 DEMO_BASE = "http://127.0.0.1:8765"
+
+
+def use_store_copy(tmp: Path, monkeypatch: Any, template: Path) -> Path:
+    """This module's own store: a copy of the session's migrated SQLite template (no migration per module)."""
+    store = tmp / "yuqing.db"
+    shutil.copy(template, store)
+    monkeypatch.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    return store
+
+
+@contextmanager
+def airflow_stack(tmp: Path, users: dict[str, str], extra_env: dict[str, str] | None = None,
+                  overrides: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A started Airflow stack (api-server, scheduler, dag-processor) in ``tmp/airflow`` with these
+    SimpleAuthManager users, stopped by PID on exit. ``overrides`` replace any variable afterwards
+    (e.g. the users setting and passwords file that `yuqing users sync` wrote)."""
+    port = free_port()
+    stack = Stack(tmp / "airflow", {}, port)
+    stack.home.mkdir()
+    stack.env = stack_env(stack.home, port, users, dict(os.environ) | (extra_env or {}))
+    stack.env.update(overrides or {})
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
 
 
 @dataclass

@@ -9,27 +9,25 @@ navigation. Each run saves a screenshot of every page to docs/screenshots/ (show
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from e2e_support import ROOT, collect_demo_sources, start_world
+from e2e_support import ROOT, airflow_stack, collect_demo_sources, start_world, use_store_copy
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
 sys.path.insert(0, str(ROOT / "plugins"))
 from desk_support import HOSTILE_TITLE, HOSTILE_URL  # noqa: E402
-from stack import Api, Stack, stack_env  # noqa: E402
+from stack import Api, Stack  # noqa: E402
 
-from demo_sinks import free_port  # noqa: E402
 from yuqing.cases.models import Case  # noqa: E402
 from yuqing.clock import utcnow  # noqa: E402
 from yuqing.config import load_config  # noqa: E402
@@ -80,17 +78,14 @@ def _hostile(now) -> int:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[Desk]:
-    from playwright.sync_api import sync_playwright
-
+    """The demo's data collected, warned and cased, a hostile item, then a real stack with the desk."""
     from yuqing.cases.service import dispatch_new_cases, open_pending_cases
     from yuqing.collection.health import check_source_health
     from yuqing.early_warning import raise_warnings
 
     tmp = tmp_path_factory.mktemp("desk_browser")
     mp = pytest.MonkeyPatch()
-    store = tmp / "yuqing.db"
-    shutil.copy(_sqlite_template, store)
-    mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    use_store_copy(tmp, mp, _sqlite_template)
     mp.setenv("YUQING_SECRET_KEY", "desk-browser-test-secret")
     world = start_world(tmp, mp, tweak=_add_viewer)
     collect_demo_sources()
@@ -100,34 +95,36 @@ def desk(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> It
         open_pending_cases(s, config, now=now)
         dispatch_new_cases(s, config, now=now)
     hostile = _hostile(now)
-    port = free_port()
-    stack = Stack(tmp / "airflow", {}, port)
-    stack.home.mkdir()
-    stack.env = stack_env(stack.home, port, USERS, dict(os.environ))
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        stack.start()
-        api = Api(stack.base)
-        with session_scope() as s:
-            majors = s.execute(select(Case.number, Case.title).where(Case.level == "重大").order_by(Case.id)).all()
-            major = next((n for n, t in majors if "清风寺" in t), majors[0][0])
-            first = s.scalars(select(EarlyWarning).where(EarlyWarning.kind == "event")
-                              .order_by(EarlyWarning.id)).first()
-            ack_user = recipient_of(config, first.duty_person).id
-        api.trigger(C2D, f"c2d__{major}", {"case_number": major})  # a real C2d approval, waiting in Airflow
-        api.wait_request(C2D, f"c2d__{major}", "approve_handling", settle=0)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
-            try:
-                yield Desk(stack.base, api, browser, ack_user, major, hostile)
-            finally:
-                browser.close()
+        with airflow_stack(tmp, USERS) as stack:
+            yield from _desk_on(stack, config, hostile)
     finally:
-        stack.stop()
         world.stop()
         mp.undo()
+
+
+def _desk_on(stack: Stack, config: Any, hostile: Any) -> Iterator[Desk]:
+    """A real C2d approval waiting in Airflow, then one headless Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    api = Api(stack.base)
+    with session_scope() as s:
+        majors = s.execute(select(Case.number, Case.title).where(Case.level == "重大").order_by(Case.id)).all()
+        major = next((n for n, t in majors if "清风寺" in t), majors[0][0])
+        first = s.scalars(select(EarlyWarning).where(EarlyWarning.kind == "event")
+                          .order_by(EarlyWarning.id)).first()
+        ack_user = recipient_of(config, first.duty_person).id
+    api.trigger(C2D, f"c2d__{major}", {"case_number": major})  # a real C2d approval, waiting in Airflow
+    api.wait_request(C2D, f"c2d__{major}", "approve_handling", settle=0)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            yield Desk(stack.base, api, browser, ack_user, major, hostile)
+        finally:
+            browser.close()
 
 
 def page_as(desk: Desk, user: str):

@@ -10,8 +10,6 @@ and the leader's verdict is recorded with who gave it.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,12 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from e2e_support import ROOT, DemoWorld, collect_demo_sources, start_world
+from e2e_support import ROOT, DemoWorld, airflow_stack, collect_demo_sources, start_world, use_store_copy
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
-from stack import Api, Stack, stack_env  # noqa: E402
+from stack import Api  # noqa: E402
 
-from demo_sinks import free_port  # noqa: E402
 from yuqing.clock import local_today  # noqa: E402
 from yuqing.db import session_scope  # noqa: E402
 from yuqing.models import Event  # noqa: E402
@@ -52,9 +49,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("e2e_reports_hitl")
     mp = pytest.MonkeyPatch()
-    store = tmp / "yuqing.db"
-    shutil.copy(_sqlite_template, store)
-    mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    use_store_copy(tmp, mp, _sqlite_template)
     mp.setenv("YUQING_HITL_TIMEOUT_SECONDS", str(HITL_TIMEOUT_SECONDS))
     demo = start_world(tmp, mp)
     collect_demo_sources()
@@ -62,17 +57,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
         top = session.scalars(select(Event).order_by(Event.score.desc())).first()
         assert top is not None and top.level in ("重大", "特别重大")
         top_id = top.id
-    port = free_port()
-    stack = Stack(tmp / "airflow", {}, port)
-    stack.home.mkdir()
-    stack.env = stack_env(stack.home, port, USERS, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
     try:
-        stack.start()
-        api = Api(stack.base)
-        api.unpause(SPECIAL, WEEKLY, RISK)
-        yield World(demo, api, top_id)
+        with airflow_stack(tmp, USERS, {"AIRFLOW__CORE__PARALLELISM": "4"}) as stack:
+            api = Api(stack.base)
+            api.unpause(SPECIAL, WEEKLY, RISK)
+            yield World(demo, api, top_id)
     finally:
-        stack.stop()
         demo.stop()
         mp.undo()
 

@@ -13,7 +13,6 @@ refused → one channel down (retried, reported, nothing twice) → a C2d reques
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,13 +24,12 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from e2e_support import ROOT, DemoWorld, collect_demo_sources, start_world
+from e2e_support import ROOT, DemoWorld, airflow_stack, collect_demo_sources, start_world, use_store_copy
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
 from channels import ChannelServer, start_channels  # noqa: E402
-from stack import Api, Stack, stack_env  # noqa: E402
+from stack import Api  # noqa: E402
 
-from demo_sinks import free_port  # noqa: E402
 from yuqing.cases.models import Case, CaseApproval, CaseEscalation, PublicResponse  # noqa: E402
 from yuqing.cli import cli  # noqa: E402
 from yuqing.db import session_scope  # noqa: E402
@@ -52,41 +50,32 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("e2e_response")
     mp = pytest.MonkeyPatch()
-    store = tmp / "yuqing.db"
-    shutil.copy(_sqlite_template, store)
-    mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    use_store_copy(tmp, mp, _sqlite_template)
     demo = start_world(tmp, mp)
     publish = tmp / "publish"
     channels = start_channels(publish)
     for key, value in channels.connections(publish).items():
         mp.setenv(key, value)
     collect_demo_sources()
-    port = free_port()
-    import os
-
-    stack = Stack(tmp / "airflow", {}, port)
-    stack.home.mkdir()
     env_file, pw_file = tmp / "users.env", tmp / "passwords.json"
     synced = CliRunner().invoke(cli, ["users", "sync", "--auth-manager", "simple", "--env-file", str(env_file),
                                       "--passwords-file", str(pw_file)], obj={})
     assert synced.exit_code == 0, synced.output
-    stack.env = stack_env(stack.home, port, {"admin": "admin"}, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
-    stack.env.update(line.split("=", 1) for line in env_file.read_text().splitlines() if line and line[0] != "#")
+    accounts = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line and line[0] != "#")
     try:
-        stack.start()
-        passwords = json.loads(pw_file.read_text())
-        api = Api(stack.base, passwords)
-        api.unpause(C2D, PR, "yuqing_case_feedback")
-        api.trigger(SWEEP, "sweep_1")
-        assert api.wait_run(SWEEP, "sweep_1") == "success", api.task_states(SWEEP, "sweep_1")
-        with session_scope() as session:
-            majors = session.execute(select(Case.number, Case.title).where(Case.level == "重大")
-                                     .order_by(Case.id)).all()
-            major = next((n for n, t in majors if "清风寺" in t), majors[0][0] if majors else None)
-        assert major, "the demo's 清风寺 event should open a 重大 case"
-        yield World(demo, channels, api, publish, major, passwords)
+        with airflow_stack(tmp, {"admin": "admin"}, {"AIRFLOW__CORE__PARALLELISM": "4"}, overrides=accounts) as stack:
+            passwords = json.loads(pw_file.read_text())
+            api = Api(stack.base, passwords)
+            api.unpause(C2D, PR, "yuqing_case_feedback")
+            api.trigger(SWEEP, "sweep_1")
+            assert api.wait_run(SWEEP, "sweep_1") == "success", api.task_states(SWEEP, "sweep_1")
+            with session_scope() as session:
+                majors = session.execute(select(Case.number, Case.title).where(Case.level == "重大")
+                                         .order_by(Case.id)).all()
+                major = next((n for n, t in majors if "清风寺" in t), majors[0][0] if majors else None)
+            assert major, "the demo's 清风寺 event should open a 重大 case"
+            yield World(demo, channels, api, publish, major, passwords)
     finally:
-        stack.stop()
         channels.shutdown()
         channels.server_close()
         demo.stop()

@@ -10,8 +10,6 @@ started with template 辟谣 for the event's case (opened for it).
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from e2e_support import ROOT, collect_demo_sources, start_world
+from e2e_support import ROOT, airflow_stack, collect_demo_sources, start_world, use_store_copy
 
 sys.path.insert(0, str(ROOT / "include" / "demo"))
-from stack import Api, Stack, stack_env  # noqa: E402
+from stack import Api  # noqa: E402
 
-from demo_sinks import free_port  # noqa: E402
 from yuqing.cases.models import Case, PublicResponse  # noqa: E402
 from yuqing.db import session_scope  # noqa: E402
 from yuqing.models import AuditLog, Event  # noqa: E402
@@ -48,30 +45,23 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("e2e_verification")
     mp = pytest.MonkeyPatch()
-    store = tmp / "yuqing.db"
-    shutil.copy(_sqlite_template, store)
-    mp.setenv("YUQING_DATABASE_URL", f"sqlite:///{store}")
+    use_store_copy(tmp, mp, _sqlite_template)
 
     def short_timeouts(raw: dict) -> None:
         raw["verification"]["finding_timeout_hours"] = FINDING_TIMEOUT_HOURS
 
     demo = start_world(tmp, mp, tweak=short_timeouts)
     collect_demo_sources()
-    port = free_port()
-    stack = Stack(tmp / "airflow", {}, port)
-    stack.home.mkdir()
-    stack.env = stack_env(stack.home, port, USERS, dict(os.environ) | {"AIRFLOW__CORE__PARALLELISM": "4"})
     try:
-        stack.start()
-        api = Api(stack.base)
-        api.unpause(PR)
-        with session_scope() as session:
-            event_id = session.scalar(select(Event.id).where(Event.title.contains("清风寺"), Event.status == "open")
-                                      .order_by(Event.score.desc()))
-        assert event_id, "the demo's 清风寺 story should be one event"
-        yield World(api, event_id)
+        with airflow_stack(tmp, USERS, {"AIRFLOW__CORE__PARALLELISM": "4"}) as stack:
+            api = Api(stack.base)
+            api.unpause(PR)
+            with session_scope() as session:
+                event_id = session.scalar(select(Event.id).where(Event.title.contains("清风寺"),
+                                                                 Event.status == "open").order_by(Event.score.desc()))
+            assert event_id, "the demo's 清风寺 story should be one event"
+            yield World(api, event_id)
     finally:
-        stack.stop()
         demo.stop()
         mp.undo()
 
