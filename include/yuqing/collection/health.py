@@ -56,6 +56,16 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes // 1440}天"
 
 
+def silence_since(source: Source) -> datetime:
+    """Silence counts from the last new item, else the last success, else the source's registration."""
+    return source.last_new_item_at or source.last_success_at or source.created_at
+
+
+def silence_limit(config: Config, cadence_minutes: int) -> timedelta:
+    """How long a source may stay quiet before it counts as silent."""
+    return timedelta(minutes=config.health.silence_factor * cadence_minutes)
+
+
 def check_source_health(session: Session, config: Config, *, now: datetime) -> list[HealthProblem]:
     """Problems of the enabled configured sources, and ``Source.health`` set to failing/silent/ok.
 
@@ -81,8 +91,8 @@ def check_source_health(session: Session, config: Config, *, now: datetime) -> l
             row.health = "failing"
             continue
         if cfg.type != "manual":
-            limit = timedelta(minutes=config.health.silence_factor * cfg.cadence_minutes)
-            since = row.last_new_item_at or row.last_success_at or row.created_at
+            limit = silence_limit(config, cfg.cadence_minutes)
+            since = silence_since(row)
             if now - since > limit:
                 what = "无新增信息" if row.last_success_at else "从未成功采集"
                 problems.append(

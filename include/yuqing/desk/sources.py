@@ -1,7 +1,7 @@
 """信源健康: every source with its last success, its failures and its silence against its usual cadence.
 
-Silence is counted as the health check counts it (``yuqing.collection.health``): from the last new
-item, else the last success, else registration; manual sources are never silent.
+Silence is counted by the health check's own rules (``yuqing.collection.health``); manual sources are
+never silent.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from yuqing.collection.health import silence_limit, silence_since
 from yuqing.config import Config
 from yuqing.models import Source
 from yuqing.templating import beijing, channel_name, health_name, plain
@@ -33,9 +34,8 @@ def sources_page(session: Session, config: Config, *, now: datetime) -> dict[str
     factor = config.health.silence_factor
     out = []
     for s in session.scalars(select(Source).order_by(trouble, Source.channel, Source.id)):
-        since = s.last_new_item_at or s.last_success_at or s.created_at
-        quiet = max(0, int((now - since).total_seconds() // 60))
-        limit = int(factor * s.cadence_minutes)
+        quiet = max(0, int((now - silence_since(s)).total_seconds() // 60))
+        limit = int(silence_limit(config, s.cadence_minutes).total_seconds() // 60)
         silent = s.type != "manual" and quiet > limit
         out.append({
             "id": s.id,
